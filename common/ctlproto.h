@@ -1,0 +1,33 @@
+/*
+ * The control protocol of DESIGN.md: newline-delimited JSON objects over a
+ * Unix stream socket, at most CTL_MAX_MESSAGE bytes each (newline included).
+ */
+#ifndef COMMON_CTLPROTO_H
+#define COMMON_CTLPROTO_H
+
+#include <jansson.h>
+
+#define CTL_MAX_MESSAGE		(1024 * 1024)
+#define CTL_DEFAULT_SOCKET	"/run/acme-renewd/control.sock"
+
+enum ctl_error {
+	CTL_ERR_BAD_REQUEST,
+	CTL_ERR_UNKNOWN_COMMAND,
+	CTL_ERR_NOT_FOUND,
+	CTL_ERR_PERMISSION_DENIED,
+	CTL_ERR_BUSY,
+	CTL_ERR_INTERNAL,
+	CTL_ERR__MAX
+};
+
+extern const char *const ctl_error_names[CTL_ERR__MAX];
+
+/* Both return new references; id may be NULL (no id was readable). */
+json_t	*ctlproto_ok(json_t *id, json_t *result_take);
+json_t	*ctlproto_error(json_t *id, enum ctl_error, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+json_t	*ctlproto_request(json_int_t id, const char *command, json_t *args_take);
+/* Compact one-line JSON plus '\n', malloc'd; NULL if over CTL_MAX_MESSAGE. */
+char	*ctlproto_encode(const json_t *);
+
+#endif

@@ -1,0 +1,93 @@
+/* The RFC 8555 client: keys, JWS, CSRs, and the protocol itself. */
+#ifndef DAEMON_ACME_ACME_H
+#define DAEMON_ACME_ACME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "../config.h"
+
+/*
+ * keystore.c: every private key is generated, loaded, serialized and used
+ * here, and nowhere else, so a separate key process later is cheap.
+ */
+EVP_PKEY	*keystore_generate(const struct key_spec *);
+/* PKCS#8 PEM, malloc'd: the caller OPENSSL_cleanse()s and frees it. */
+char		*keystore_to_pem(EVP_PKEY *);
+EVP_PKEY	*keystore_from_pem(const char *pem);
+/* -1 if the key is of no kind we support. */
+int		 keystore_spec_of(EVP_PKEY *, struct key_spec *);
+/* "ES256" (P-256), "ES384" (P-384), "RS256" (RSA). */
+const char	*keystore_jws_alg(EVP_PKEY *);
+/*
+ * Signs msg as JWS alg demands: for ECDSA the raw r||s (RFC 7518 §3.4),
+ * not DER.  *sig is malloc'd.
+ */
+int		 keystore_sign(EVP_PKEY *, const void *msg, size_t len,
+		    unsigned char **sig, size_t *siglen);
+
+/* jws.c: RFC 7515 flattened JSON serialization, RFC 7638 thumbprints. */
+json_t		*jws_jwk(EVP_PKEY *);		/* public JWK, new reference */
+char		*jws_thumbprint(EVP_PKEY *);	/* base64url SHA-256 */
+/*
+ * Protected header {alg, nonce, url} plus kid, or jwk when kid is NULL.
+ * payload NULL means POST-as-GET (empty payload).  Returns the JSON text.
+ */
+char		*jws_sign(EVP_PKEY *, const char *kid, const char *nonce,
+		    const char *url, const char *payload);
+/* token "." thumbprint (RFC 8555 §8.1). */
+char		*jws_key_authorization(EVP_PKEY *account_key, const char *token);
+
+/* csr.c: a CSR for names (DNS names and IP addresses), signed with key;
+ * returns base64url of the DER, as newOrder's finalize wants it. */
+char		*csr_build(EVP_PKEY *, char *const *names, size_t n);
+/* true if s is an IPv4 or IPv6 literal (an "ip" identifier, RFC 8738). */
+bool		 acme_is_ip(const char *s);
+
+/* client.c: one per [ca] section. */
+struct http;
+struct event_base;
+struct acme_client;
+struct acme_op;
+
+struct acme_response {
+	long		 status;	/* HTTP status, 0 on transport failure */
+	json_t		*body;		/* parsed JSON body or NULL; borrowed */
+	const char	*raw;		/* body bytes, NUL-terminated */
+	size_t		 raw_len;
+	const char	*location;
+	const char	*content_type;
+	long long	 retry_after;	/* seconds, -1 when absent */
+	char *const	*links;		/* Link header values */
+	size_t		 nlinks;
+	/* The failure in one line: transport error, or problem type+detail,
+	 * or "HTTP 500"; NULL when the request succeeded (2xx). */
+	const char	*error;
+	const char	*problem_type;	/* "urn:ietf:params:acme:error:..." */
+};
+
+typedef void (*acme_cb)(const struct acme_response *, void *arg);
+
+struct acme_client *acme_client_new(struct event_base *, struct http *,
+		    const struct conf_ca *, const char *state_dir);
+void		 acme_client_free(struct acme_client *);
+/* Takes a new conf_ca after reload (the old one is about to be freed). */
+void		 acme_client_set_conf(struct acme_client *, const struct conf_ca *);
+const char	*acme_client_name(const struct acme_client *);
+/* The directory's URL for a resource ("newOrder"), NULL if unknown. */
+const char	*acme_client_url(const struct acme_client *, const char *res);
+EVP_PKEY	*acme_client_account_key(const struct acme_client *);
+/*
+ * A signed POST (payload NULL = POST-as-GET) once the directory and the
+ * account are ready; nonces and badNonce retries are handled inside.
+ * url NULL with res set: the directory's resource.  The callback runs
+ * exactly once unless the op is cancelled.
+ */
+struct acme_op	*acme_post(struct acme_client *, const char *url,
+		    json_t *payload, acme_cb, void *arg);
+void		 acme_op_cancel(struct acme_op *);
+
+#endif

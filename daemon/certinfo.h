@@ -1,0 +1,34 @@
+/* What the daemon needs to know about an X.509 certificate, via OpenSSL. */
+#ifndef DAEMON_CERTINFO_H
+#define DAEMON_CERTINFO_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "config.h"
+
+struct certinfo {
+	time_t		 not_before;
+	time_t		 not_after;
+	char		*serial;	/* uppercase hex, no leading zeros */
+	char		*issuer;	/* issuer CN, else the one-line DN */
+	struct strlist	 names;		/* SAN dNSName and iPAddress, as text */
+	struct key_spec	 key;		/* the subject public key's kind */
+};
+
+/* The first certificate in pem.  Returns 0, or -1 with *cause malloc'd. */
+int	 certinfo_parse(const char *pem, struct certinfo *, char **cause);
+void	 certinfo_clear(struct certinfo *);
+/* The certificate's public key is the private key's. */
+bool	 certinfo_key_matches(const char *cert_pem, const char *key_pem);
+/* Same set of names, case-insensitive, order ignored. */
+bool	 certinfo_names_equal(const struct certinfo *, const struct strlist *);
+/*
+ * Splits a PEM chain as an ACME server sends it (leaf first) into the leaf
+ * and the rest (possibly empty ""), both malloc'd.  -1 with *cause if the
+ * text holds no certificate.
+ */
+int	 certinfo_split_chain(const char *pem, char **leaf, char **chain,
+	    char **cause);
+
+#endif

@@ -1,0 +1,52 @@
+/* The daemon's one context: everything mutable hangs off struct daemon. */
+#ifndef DAEMON_DAEMON_H
+#define DAEMON_DAEMON_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <event2/event_struct.h>
+
+#include "cert.h"
+#include "config.h"
+
+struct acme_client;
+struct control;
+struct http;
+struct http01;
+
+struct ca_slot {
+	char			*name;
+	struct acme_client	*client;
+};
+
+struct daemon {
+	struct event_base	*base;
+	struct config		*conf;
+	struct http		*http;
+	struct http01		*http01;	/* NULL unless listening */
+	struct control		*control;
+	struct ca_slot		*cas;
+	size_t			 ncas;
+	struct cert_list	 certs;
+	struct cert_list	 waiting;	/* due, behind max-parallel */
+	unsigned		 running;	/* renewals in flight */
+	time_t			 started;
+	bool			 stopping;
+	struct event		 ev_sigint;
+	struct event		 ev_sigterm;
+	struct event		 ev_sighup;
+};
+
+/* daemon.c */
+struct daemon	*daemon_new(struct config *conf_take);
+/* Opens listeners and starts every certificate; -1 with *cause. */
+int		 daemon_start(struct daemon *, char **cause);
+int		 daemon_run(struct daemon *);
+void		 daemon_free(struct daemon *);
+struct acme_client *daemon_ca(struct daemon *, const char *name);
+struct cert	*daemon_cert(struct daemon *, const char *name);
+/* A renewal slot became free: start the next waiting certificate. */
+void		 daemon_slot_freed(struct daemon *);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * state-dir/certs/<name>/state.json: what must survive a restart — the
+ * schedule, the failure count, the last error and the last attempts.
+ */
+#ifndef DAEMON_STATE_H
+#define DAEMON_STATE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#define STATE_HISTORY_MAX	10
+
+struct attempt {
+	time_t		 started;
+	time_t		 finished;
+	bool		 ok;
+	char		*ca;
+	char		*phase;		/* where it ended */
+	char		*error;		/* NULL on success */
+};
+
+struct cert_state {
+	time_t		 next_renewal;	/* 0 = as soon as possible */
+	time_t		 last_success;	/* 0 = never */
+	unsigned	 failures;	/* consecutive */
+	char		*last_error;
+	char		*ca;		/* CA that issued the current cert */
+	struct attempt	 history[STATE_HISTORY_MAX];	/* newest first */
+	size_t		 nhistory;
+};
+
+/* Returns 0, 1 when the file does not exist (st zeroed), or -1 with *cause
+ * when it exists but cannot be read or parsed. */
+int	 state_load(const char *path, struct cert_state *, char **cause);
+int	 state_save(const char *path, const struct cert_state *, char **cause);
+void	 state_clear(struct cert_state *);
+/* Pushes an attempt to the front of the history (copies the strings). */
+void	 state_add_attempt(struct cert_state *, const struct attempt *);
+
+#endif

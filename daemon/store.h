@@ -1,0 +1,40 @@
+/*
+ * The certificate store of DESIGN.md:
+ *   state-dir/certs/<name>/v<N>/{privkey,cert,chain,fullchain,combined}.pem
+ *   state-dir/certs/<name>/current -> v<N>
+ * A version directory is complete and fsynced before `current` is swapped
+ * to it (temporary symlink + rename), so a reader never sees a key that
+ * does not match its certificate.  The last STORE_KEEP versions are kept.
+ */
+#ifndef DAEMON_STORE_H
+#define DAEMON_STORE_H
+
+#define STORE_KEEP	3
+
+struct store_files {
+	char		*key_pem;
+	char		*cert_pem;	/* leaf */
+	char		*chain_pem;	/* intermediates, may be "" */
+};
+
+/* state-dir/certs/<name>, malloc'd. */
+char	*store_cert_dir(const char *state_dir, const char *name);
+/*
+ * Writes a new version and points `current` at it; prunes old versions.
+ * privkey.pem and combined.pem are 0600, the others 0644.
+ * Returns the new version number, or -1 with *cause.
+ */
+int	 store_install(const char *state_dir, const char *name,
+	    const struct store_files *, char **cause);
+/* The version `current` points at, 0 if there is none. */
+int	 store_current_version(const char *state_dir, const char *name);
+/* Reads current/privkey.pem, cert.pem, chain.pem.  0, or -1 with *cause
+ * (also when there is no current version). */
+int	 store_read_current(const char *state_dir, const char *name,
+	    struct store_files *, char **cause);
+void	 store_files_clear(struct store_files *);	/* cleanses the key */
+/* At start: removes temporary files and version directories newer than
+ * `current` that an interrupted install left behind. */
+int	 store_recover(const char *state_dir, const char *name);
+
+#endif
