@@ -1,6 +1,7 @@
 /*
  * Logging to stderr or the systemd journal.  See log.h.
  */
+
 #include "config.h"
 
 #include <errno.h>

@@ -1,0 +1,369 @@
+/*
+ * A managed certificate: what is on disk, what state.json remembers, when
+ * the next renewal is due, and the one timer that wakes it then.
+ *
+ * Policy (DESIGN.md "Renewal policy"): a missing, unreadable or mismatched
+ * certificate is issued now; a valid one is renewed when a third of its
+ * lifetime is left (or renew-before), moved earlier by a random jitter so
+ * a fleet spreads out, never later.  A failed attempt keeps the current
+ * certificate and retries after 1 min doubling to 6 h, with jitter.
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "timeutil.h"
+#include "util.h"
+#include "acme/acme.h"
+#include "cert.h"
+#include "daemon.h"
+#include "fsutil.h"
+#include "renewal.h"
+#include "store.h"
+
+#define BACKOFF_FIRST	60
+#define BACKOFF_MAX	(6 * 60 * 60)
+#define JITTER_MAX	(24 * 60 * 60)
+
+const char *const cert_status_names[CERT_STATUS__MAX] = {
+	[CERT_PENDING] = "pending",
+	[CERT_VALID] = "valid",
+	[CERT_RENEWING] = "renewing",
+	[CERT_BACKOFF] = "backoff",
+	[CERT_FAILED] = "failed",
+	[CERT_EXPIRED] = "expired",
+};
+
+static void	cert_timer_cb(evutil_socket_t, short, void *);
+
+static struct log_tag
+cert_tag(const struct cert *c)
+{
+	return (struct log_tag){ .name = c->name, .ca = cert_ca_name(c) };
+}
+
+static char *
+cert_state_path(const struct cert *c)
+{
+	return fs_path("%s/certs/%s/state.json", c->d->conf->daemon.state_dir,
+	    c->name);
+}
+
+const char *
+cert_ca_name(const struct cert *c)
+{
+	return c->conf->ca.v[0];
+}
+
+struct cert *
+cert_new(struct daemon *d, const struct conf_cert *conf)
+{
+	struct cert	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->name = strdup(conf->name)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->d = d;
+	c->conf = conf;
+	c->status = CERT_PENDING;
+	evtimer_assign(&c->timer, d->base, cert_timer_cb, c);
+	return c;
+}
+
+void
+cert_free(struct cert *c)
+{
+	if (c == NULL)
+		return;
+	event_del(&c->timer);
+	renewal_free(c->job);
+	state_clear(&c->st);
+	certinfo_clear(&c->info);
+	free(c->name);
+	free(c);
+}
+
+/* A random moment in [0, n]. */
+static time_t
+random_upto(time_t n)
+{
+	if (n <= 0)
+		return 0;
+	return (time_t)arc4random_uniform(n > (time_t)UINT32_MAX - 1 ?
+	    UINT32_MAX : (uint32_t)n + 1);
+}
+
+/* The latest moment the renewal is due, before jitter. */
+static time_t
+cert_due_base(const struct cert *c)
+{
+	time_t	lifetime = c->info.not_after - c->info.not_before;
+	time_t	before = c->conf->renew_before > 0 ?
+	    (time_t)c->conf->renew_before : lifetime / 3;
+
+	if (before > lifetime)
+		before = lifetime;
+	return c->info.not_after - before;
+}
+
+/* Jitter only ever moves the renewal earlier, so it never nears expiry. */
+static time_t
+cert_jitter_window(const struct cert *c)
+{
+	time_t	window = (c->info.not_after - c->info.not_before) / 30;
+
+	return window > JITTER_MAX ? JITTER_MAX : window;
+}
+
+static time_t
+cert_backoff(const struct cert *c, time_t now)
+{
+	time_t		delay = BACKOFF_FIRST;
+	unsigned	i;
+
+	for (i = 1; i < c->st.failures && delay < BACKOFF_MAX; i++)
+		delay *= 2;
+	if (delay > BACKOFF_MAX)
+		delay = BACKOFF_MAX;
+	/* Nearing expiry, retry at least every third of the time left. */
+	if (c->have_cert && c->info.not_after > now &&
+	    delay > (c->info.not_after - now) / 3)
+		delay = (c->info.not_after - now) / 3;
+	if (delay < BACKOFF_FIRST)
+		delay = BACKOFF_FIRST;
+	/* +-10 % so a fleet's retries do not line up. */
+	return now + delay - delay / 10 + random_upto(delay / 5);
+}
+
+static void
+cert_arm(struct cert *c, time_t when)
+{
+	struct timeval	tv = { 0, 0 };
+	time_t		now = time(NULL);
+
+	c->st.next_renewal = when;
+	if (when > now)
+		tv.tv_sec = when - now;
+	evtimer_add(&c->timer, &tv);
+}
+
+static void
+cert_save(struct cert *c)
+{
+	char	*path = cert_state_path(c), *dir, *cause = NULL;
+
+	dir = store_cert_dir(c->d->conf->daemon.state_dir, c->name);
+	if (fs_mkdir_p(dir, 0755, &cause) == -1 ||
+	    state_save(path, &c->st, &cause) == -1)
+		log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
+		    "cannot save state: %s", cause);
+	free(cause);
+	free(dir);
+	free(path);
+}
+
+/* Reads `current`; have_cert only for a certificate with its own key. */
+static void
+cert_load_current(struct cert *c, bool *matches)
+{
+	struct store_files	 files = { NULL, NULL, NULL };
+	struct log_tag		 tag = cert_tag(c);
+	char			*cause = NULL;
+
+	*matches = false;
+	certinfo_clear(&c->info);
+	c->have_cert = false;
+	c->version = store_current_version(c->d->conf->daemon.state_dir,
+	    c->name);
+	if (c->version <= 0)
+		goto out;
+	if (store_read_current(c->d->conf->daemon.state_dir, c->name, &files,
+	    &cause) == -1 || certinfo_parse(files.cert_pem, &c->info,
+	    &cause) == -1) {
+		log_tagged(LOG_WARNING, &tag, "current certificate unusable, "
+		    "issuing a new one: %s", cause);
+		goto out;
+	}
+	if (!certinfo_key_matches(files.cert_pem, files.key_pem)) {
+		log_tagged(LOG_WARNING, &tag, "current key does not match "
+		    "its certificate; issuing a new one");
+		goto out;
+	}
+	c->have_cert = true;
+	if (!certinfo_names_equal(&c->info, &c->conf->domains))
+		log_tagged(LOG_NOTICE, &tag, "names changed; issuing now");
+	else if (!key_spec_equal(&c->info.key, &c->conf->key))
+		log_tagged(LOG_NOTICE, &tag, "key-type changed; issuing now");
+	else
+		*matches = true;
+out:
+	store_files_clear(&files);
+	free(cause);
+}
+
+/* Loads state.json; a corrupt one is moved aside, never fatal. */
+static void
+cert_load_state(struct cert *c)
+{
+	char	*path = cert_state_path(c), *aside, *cause = NULL;
+
+	if (state_load(path, &c->st, &cause) == -1) {
+		aside = fs_path("%s.corrupt-%lld", path, (long long)time(NULL));
+		if (rename(path, aside) == -1)
+			log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
+			    "%s; cannot move it aside: %s", cause, strerror(errno));
+		else
+			log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
+			    "%s; moved to %s, state rebuilt from the files on "
+			    "disk", cause, aside);
+		free(aside);
+		state_clear(&c->st);
+	}
+	free(cause);
+	free(path);
+}
+
+/* Decides status and next renewal from the certificate and the state. */
+static void
+cert_schedule(struct cert *c, bool matches)
+{
+	time_t		now = time(NULL), base, when;
+	struct log_tag	tag = cert_tag(c);
+	char		at[RFC3339_LEN];
+
+	if (c->st.failures > 0 && c->st.next_renewal > now) {
+		/* A backoff survives a restart. */
+		c->status = c->have_cert && now >= c->info.not_after ?
+		    CERT_EXPIRED : CERT_BACKOFF;
+		when = c->st.next_renewal;
+	} else if (!c->have_cert || !matches) {
+		/* Nothing usable, or not what the config asks: issue now. */
+		if (!c->have_cert)
+			c->status = CERT_PENDING;
+		else
+			c->status = now >= c->info.not_after ? CERT_EXPIRED :
+			    CERT_VALID;
+		when = now;
+	} else if (now >= c->info.not_after) {
+		c->status = CERT_EXPIRED;
+		when = now;
+	} else {
+		c->status = CERT_VALID;
+		base = cert_due_base(c);
+		/* Keep a persisted moment inside the window: the jitter
+		 * then holds across restarts. */
+		if (c->st.next_renewal > 0 && c->st.next_renewal <= base &&
+		    c->st.next_renewal >= base - cert_jitter_window(c))
+			when = c->st.next_renewal;
+		else
+			when = base - random_upto(cert_jitter_window(c));
+	}
+	cert_arm(c, when);
+	time_format_rfc3339(when, at);
+	log_tagged(LOG_INFO, &tag, "%s; next renewal %s",
+	    cert_status_names[c->status], when <= now ? "now" : at);
+}
+
+void
+cert_start(struct cert *c)
+{
+	bool	matches;
+
+	store_recover(c->d->conf->daemon.state_dir, c->name);
+	cert_load_state(c);
+	cert_load_current(c, &matches);
+	cert_schedule(c, matches);
+	cert_save(c);
+}
+
+static void
+cert_begin(struct cert *c)
+{
+	struct daemon	*d = c->d;
+
+	event_del(&c->timer);
+	d->running++;
+	c->status = CERT_RENEWING;
+	c->attempt_started = time(NULL);
+	c->job = renewal_start(c);	/* NULL: cert_renewal_done() ran */
+}
+
+int
+cert_renew_now(struct cert *c)
+{
+	struct daemon	*d = c->d;
+
+	if (c->job != NULL || d->stopping)
+		return -1;
+	if (c->is_waiting)
+		return 0;
+	if (d->running >= (unsigned)d->conf->daemon.max_parallel) {
+		TAILQ_INSERT_TAIL(&d->waiting, c, waiting);
+		c->is_waiting = true;
+		return 0;
+	}
+	cert_begin(c);
+	return 0;
+}
+
+static void
+cert_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cert	*c = arg;
+
+	cert_renew_now(c);
+}
+
+void
+cert_renewal_done(struct cert *c, bool ok, const char *phase,
+    const char *error)
+{
+	struct attempt	 a;
+	struct renewal	*job = c->job;
+	time_t		 now = time(NULL);
+	bool		 matches;
+
+	/* phase and error may live in the job: free it last. */
+	c->job = NULL;
+	c->d->running--;
+
+	memset(&a, 0, sizeof(a));
+	a.started = c->attempt_started;
+	a.finished = now;
+	a.ok = ok;
+	a.ca = (char *)cert_ca_name(c);
+	a.phase = (char *)phase;
+	a.error = (char *)error;
+	state_add_attempt(&c->st, &a);
+
+	free(c->st.last_error);
+	c->st.last_error = NULL;
+	if (ok) {
+		c->st.failures = 0;
+		c->st.last_success = now;
+		free(c->st.ca);
+		c->st.ca = strdup(cert_ca_name(c));
+		c->st.next_renewal = 0;
+		cert_load_current(c, &matches);
+		cert_schedule(c, matches);
+	} else {
+		c->st.failures++;
+		c->st.last_error = error != NULL ? strdup(error) : NULL;
+		c->status = c->have_cert && now >= c->info.not_after ?
+		    CERT_EXPIRED : CERT_BACKOFF;
+		cert_arm(c, cert_backoff(c, now));
+	}
+	cert_save(c);
+	renewal_free(job);
+	daemon_slot_freed(c->d);
+}

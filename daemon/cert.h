@@ -39,6 +39,7 @@ struct cert {
 	int			 version;	/* `current` -> v<version> */
 	struct event		 timer;		/* next renewal or retry */
 	struct renewal		*job;		/* NULL unless renewing */
+	time_t			 attempt_started;
 	TAILQ_ENTRY(cert)	 waiting;	/* queued for a free slot */
 	bool			 is_waiting;
 };

@@ -1,0 +1,236 @@
+/*
+ * The daemon's context: builds everything from a config, runs the loop,
+ * tears everything down in the reverse order.
+ */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "util.h"
+#include "acme/acme.h"
+#include "challenge/challenge.h"
+#include "control.h"
+#include "daemon.h"
+#include "fsutil.h"
+#include "http.h"
+
+struct acme_client *
+daemon_ca(struct daemon *d, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < d->ncas; i++)
+		if (strcmp(d->cas[i].name, name) == 0)
+			return d->cas[i].client;
+	return NULL;
+}
+
+struct cert *
+daemon_cert(struct daemon *d, const char *name)
+{
+	struct cert	*c;
+
+	TAILQ_FOREACH(c, &d->certs, entry)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void
+daemon_slot_freed(struct daemon *d)
+{
+	struct cert	*c;
+
+	while (!d->stopping &&
+	    d->running < (unsigned)d->conf->daemon.max_parallel &&
+	    (c = TAILQ_FIRST(&d->waiting)) != NULL) {
+		TAILQ_REMOVE(&d->waiting, c, waiting);
+		c->is_waiting = false;
+		cert_renew_now(c);
+	}
+}
+
+static void	daemon_signal_cb(evutil_socket_t, short, void *);
+
+static int
+daemon_add_cas(struct daemon *d)
+{
+	const struct conf_ca	*ca;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(ca, &d->conf->cas, entry)
+		n++;
+	if (n > 0 && (d->cas = calloc(n, sizeof(*d->cas))) == NULL)
+		return -1;
+	TAILQ_FOREACH(ca, &d->conf->cas, entry) {
+		d->cas[d->ncas].name = strdup(ca->name);
+		d->cas[d->ncas].client = acme_client_new(d->base, d->http, ca,
+		    d->conf->daemon.state_dir);
+		if (d->cas[d->ncas].name == NULL ||
+		    d->cas[d->ncas++].client == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+struct daemon *
+daemon_new(struct config *conf)
+{
+	struct daemon		*d;
+	const struct conf_cert	*cc;
+	struct cert		*c;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		config_free(conf);
+		return NULL;
+	}
+	d->conf = conf;
+	d->started = time(NULL);
+	TAILQ_INIT(&d->certs);
+	TAILQ_INIT(&d->waiting);
+	if ((d->base = event_base_new()) == NULL ||
+	    (d->http = http_new(d->base)) == NULL ||
+	    daemon_add_cas(d) == -1)
+		goto fail;
+	evsignal_assign(&d->ev_sigint, d->base, SIGINT, daemon_signal_cb, d);
+	evsignal_assign(&d->ev_sigterm, d->base, SIGTERM, daemon_signal_cb, d);
+	evsignal_assign(&d->ev_sighup, d->base, SIGHUP, daemon_signal_cb, d);
+	TAILQ_FOREACH(cc, &conf->certs, entry) {
+		if ((c = cert_new(d, cc)) == NULL)
+			goto fail;
+		TAILQ_INSERT_TAIL(&d->certs, c, entry);
+	}
+	return d;
+fail:
+	daemon_free(d);
+	return NULL;
+}
+
+/* The standalone responder is needed by http-01 certificates only. */
+static bool
+daemon_needs_http01(const struct daemon *d)
+{
+	const struct cert	*c;
+
+	TAILQ_FOREACH(c, &d->certs, entry)
+		if (c->conf->challenge == CHALLENGE_HTTP01 &&
+		    c->conf->webroot == NULL)
+			return true;
+	return false;
+}
+
+static void
+daemon_shutdown(struct daemon *d, const char *why)
+{
+	struct cert	*c;
+
+	if (d->stopping)
+		return;
+	log_notice("%s: shutting down", why);
+	sd_notify(0, "STOPPING=1");
+	d->stopping = true;
+	/* In-flight renewals are abandoned: the current certificates stay,
+	 * and the next start picks the schedule up from state.json. */
+	TAILQ_FOREACH(c, &d->certs, entry)
+		event_del(&c->timer);
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	switch (sig) {
+	case SIGINT:
+		daemon_shutdown(d, "SIGINT");
+		break;
+	case SIGTERM:
+		daemon_shutdown(d, "SIGTERM");
+		break;
+	case SIGHUP:
+		log_notice("SIGHUP: configuration reload is not supported yet; "
+		    "restart the daemon to apply changes");
+		break;
+	}
+}
+
+int
+daemon_start(struct daemon *d, char **cause)
+{
+	struct cert	*c;
+
+	if (fs_mkdir_p(d->conf->daemon.state_dir, 0755, cause) == -1)
+		return -1;
+	if (daemon_needs_http01(d) && (d->http01 = http01_new(d->base,
+	    d->conf->daemon.http01_listen, cause)) == NULL)
+		return -1;
+	if ((d->control = control_new(d, d->conf->daemon.control_socket,
+	    d->conf->daemon.control_group, cause)) == NULL)
+		return -1;
+	evsignal_add(&d->ev_sigint, NULL);
+	evsignal_add(&d->ev_sigterm, NULL);
+	evsignal_add(&d->ev_sighup, NULL);
+	TAILQ_FOREACH(c, &d->certs, entry)
+		cert_start(c);
+	log_info("started: %zu certificate%s, %zu CA%s, control socket %s",
+	    daemon_count_certs(d), daemon_count_certs(d) == 1 ?
+	    "" : "s", d->ncas, d->ncas == 1 ? "" : "s",
+	    d->conf->daemon.control_socket);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+size_t
+daemon_count_certs(const struct daemon *d)
+{
+	const struct cert	*c;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(c, &d->certs, entry)
+		n++;
+	return n;
+}
+
+int
+daemon_run(struct daemon *d)
+{
+	return event_base_dispatch(d->base) == -1 ? -1 : 0;
+}
+
+void
+daemon_free(struct daemon *d)
+{
+	struct cert	*c;
+	size_t		 i;
+
+	if (d == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&d->certs)) != NULL) {
+		TAILQ_REMOVE(&d->certs, c, entry);
+		cert_free(c);
+	}
+	control_free(d->control);
+	http01_free(d->http01);
+	for (i = 0; i < d->ncas; i++) {
+		acme_client_free(d->cas[i].client);
+		free(d->cas[i].name);
+	}
+	free(d->cas);
+	http_free(d->http);	/* before the base it uses */
+	if (d->base != NULL) {
+		event_del(&d->ev_sigint);
+		event_del(&d->ev_sigterm);
+		event_del(&d->ev_sighup);
+		event_base_free(d->base);
+	}
+	config_free(d->conf);
+	free(d);
+}

@@ -46,6 +46,7 @@ int		 daemon_run(struct daemon *);
 void		 daemon_free(struct daemon *);
 struct acme_client *daemon_ca(struct daemon *, const char *name);
 struct cert	*daemon_cert(struct daemon *, const char *name);
+size_t		 daemon_count_certs(const struct daemon *);
 /* A renewal slot became free: start the next waiting certificate. */
 void		 daemon_slot_freed(struct daemon *);
 

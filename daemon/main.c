@@ -1,6 +1,121 @@
-int main(void);
-int
-main(void)
+/*
+ * acme-renewd: keeps ACME certificates renewed.  Runs in the foreground
+ * (systemd Type=notify); never forks.
+ */
+
+#include <config.h>	/* the generated one; "config.h" is daemon/config.h */
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "daemon.h"
+
+static void
+usage(FILE *f)
 {
-	return 0;
+	fprintf(f, "usage: acme-renewd [-d] [-c FILE] [--check-config] "
+	    "[-V]\n"
+	    "  -c, --config FILE   configuration file (default %s)\n"
+	    "      --check-config  validate the configuration and exit\n"
+	    "  -d, --debug         log at debug level\n"
+	    "  -V, --version       print the version and exit\n",
+	    CONFIG_DEFAULT_PATH);
+}
+
+/* Prints every error; NULL when the config is unusable. */
+static struct config *
+load_config(const char *path)
+{
+	struct config_errors	 errs = { NULL, 0 };
+	struct config		*conf;
+	size_t			 i;
+
+	conf = config_load(path, &errs);
+	for (i = 0; i < errs.count; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	config_errors_clear(&errs);
+	return conf;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*path = CONFIG_DEFAULT_PATH;
+	bool		 check = false, debug = false;
+	struct config	*conf;
+	struct daemon	*d;
+	char		*cause = NULL;
+	int		 ch, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "c:dVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	log_init("acme-renewd", LOG_TARGET_STDERR, LOG_INFO);
+	if ((conf = load_config(path)) == NULL)
+		return 1;
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		config_free(conf);
+		return 0;
+	}
+	log_init("acme-renewd", conf->daemon.log_target,
+	    debug ? LOG_DEBUG : conf->daemon.log_level);
+
+	/* Writes to vanished control clients must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("cannot initialize libcurl");
+	if ((d = daemon_new(conf)) == NULL) {
+		log_warnx("cannot set up the daemon: out of memory");
+		goto out;
+	}
+	if (daemon_start(d, &cause) == -1) {
+		log_warnx("%s", cause != NULL ? cause : "cannot start");
+		goto out;
+	}
+	if (daemon_run(d) == 0)
+		rc = 0;
+out:
+	free(cause);
+	daemon_free(d);
+	curl_global_cleanup();
+	return rc;
 }

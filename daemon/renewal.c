@@ -1,0 +1,734 @@
+/*
+ * One renewal (RFC 8555 §7.4-7.5) as an explicit state machine:
+ *
+ *   ORDER           POST newOrder for every name
+ *   AUTHORIZATIONS  fetch every authorization, all at once
+ *   CHALLENGES      publish the http-01 answer, tell the CA to validate
+ *   POLL_AUTHZ      poll each authorization until valid or invalid
+ *   FINALIZE        new key (or the current one), CSR, POST finalize
+ *   POLL_ORDER      poll the order until valid
+ *   DOWNLOAD        POST-as-GET the certificate chain
+ *   INSTALL         check it against our key and names, store it
+ *
+ * Every step is an acme_post() completion or a timer.  renewal_end() stops
+ * every request and timer at once, then reports to the cert from the loop
+ * (cert_renewal_done(), which frees the renewal), so code that ended the
+ * renewal may still touch it until it returns.  Each callback first
+ * forgets the op that called it, so nothing cancels an op being delivered.
+ */
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "timeutil.h"
+#include "util.h"
+#include "acme/acme.h"
+#include "certinfo.h"
+#include "cert.h"
+#include "challenge/challenge.h"
+#include "daemon.h"
+#include "renewal.h"
+#include "store.h"
+
+#define POLL_FIRST	1		/* seconds before the first poll */
+#define POLL_MAX	10		/* longest wait between polls */
+#define POLL_LIMIT	(10 * 60)	/* give up on a stuck CA after this */
+
+const char *const renewal_phase_names[PHASE__MAX] = {
+	[PHASE_ACCOUNT] = "account",
+	[PHASE_ORDER] = "order",
+	[PHASE_AUTHORIZATIONS] = "authorizations",
+	[PHASE_CHALLENGES] = "challenges",
+	[PHASE_POLL_AUTHORIZATIONS] = "poll",
+	[PHASE_FINALIZE] = "finalize",
+	[PHASE_POLL_ORDER] = "poll",
+	[PHASE_DOWNLOAD] = "download",
+	[PHASE_INSTALL] = "install",
+};
+
+struct authz {
+	struct renewal		*r;
+	char			*url;
+	char			*identifier;
+	char			*token;		/* http-01 token once published */
+	struct acme_op		*op;
+	struct event		 timer;
+	int			 delay;
+	bool			 valid;
+};
+
+struct renewal {
+	struct cert		*cert;
+	struct acme_client	*ca;
+	enum renewal_phase	 phase;
+	time_t			 started;
+	char			*order_url;
+	char			*finalize_url;
+	char			*cert_url;
+	struct authz		*authz;
+	size_t			 nauthz;
+	size_t			 nvalid;
+	EVP_PKEY		*key;
+	struct acme_op		*op;
+	struct event		 timer;		/* order polling */
+	int			 delay;
+	bool			 done;		/* ended; only endev remains */
+	bool			 ok;
+	char			*error;
+	struct event		 endev;
+};
+
+static void	renewal_fail(struct renewal *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	finalize_send(struct renewal *);
+static void	order_poll_cb(evutil_socket_t, short, void *);
+
+static struct log_tag
+renewal_tag(const struct renewal *r)
+{
+	return (struct log_tag){ .name = r->cert->name,
+	    .ca = acme_client_name(r->ca),
+	    .phase = renewal_phase_names[r->phase] };
+}
+
+static void
+renewal_log(const struct renewal *r, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+renewal_log(const struct renewal *r, int prio, const char *fmt, ...)
+{
+	struct log_tag	tag = renewal_tag(r);
+	va_list		ap;
+
+	va_start(ap, fmt);
+	log_vtagged(prio, &tag, fmt, ap);
+	va_end(ap);
+}
+
+static void
+renewal_set_phase(struct renewal *r, enum renewal_phase phase)
+{
+	r->phase = phase;
+	renewal_log(r, LOG_DEBUG, "phase %s", renewal_phase_names[phase]);
+}
+
+/* Takes back every http-01 answer this renewal published. */
+static void
+renewal_unpublish(struct renewal *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nauthz; i++) {
+		if (r->authz[i].token == NULL)
+			continue;
+		if (r->cert->d->http01 != NULL)
+			http01_remove(r->cert->d->http01, r->authz[i].token);
+		free(r->authz[i].token);
+		r->authz[i].token = NULL;
+	}
+}
+
+/* Cancels every request and timer in flight. */
+static void
+renewal_stop(struct renewal *r)
+{
+	size_t	i;
+
+	renewal_unpublish(r);
+	acme_op_cancel(r->op);
+	r->op = NULL;
+	event_del(&r->timer);
+	for (i = 0; i < r->nauthz; i++) {
+		acme_op_cancel(r->authz[i].op);
+		r->authz[i].op = NULL;
+		event_del(&r->authz[i].timer);
+	}
+}
+
+static void
+renewal_end_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct renewal	*r = arg;
+
+	/* The cert frees r. */
+	cert_renewal_done(r->cert, r->ok, renewal_phase_names[r->phase],
+	    r->error);
+}
+
+/* The end: stop everything now, tell the cert from the loop. */
+static void
+renewal_end(struct renewal *r, bool ok, const char *error)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (r->done)
+		return;
+	r->done = true;
+	r->ok = ok;
+	if (error != NULL && (r->error = strdup(error)) == NULL)
+		r->error = NULL;
+	renewal_stop(r);
+	evtimer_add(&r->endev, &tv);
+}
+
+static void
+renewal_fail(struct renewal *r, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	if (r->done)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	renewal_log(r, LOG_WARNING, "renewal failed: %s",
+	    msg != NULL ? msg : "out of memory");
+	renewal_end(r, false, msg != NULL ? msg : "out of memory");
+	free(msg);
+}
+
+/* The poll delay: Retry-After when the CA sent one, else growing. */
+static int
+poll_delay(const struct acme_response *resp, int *delay)
+{
+	if (resp->retry_after > 0)
+		return resp->retry_after > POLL_LIMIT ? POLL_LIMIT :
+		    (int)resp->retry_after;
+	*delay = *delay == 0 ? POLL_FIRST : *delay * 2;
+	if (*delay > POLL_MAX)
+		*delay = POLL_MAX;
+	return *delay;
+}
+
+static bool
+polled_too_long(const struct renewal *r)
+{
+	return time(NULL) - r->started > POLL_LIMIT;
+}
+
+static const char *
+json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* "detail" of an authorization's failed challenge, for the error line. */
+static const char *
+authz_problem(const json_t *authz)
+{
+	json_t		*ch;
+	size_t		 i;
+	const char	*d;
+
+	json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
+		if ((d = json_str(json_object_get(ch, "error"), "detail")) != NULL)
+			return d;
+	}
+	return "no detail given";
+}
+
+/* --- download and install ------------------------------------------ */
+
+static void
+renewal_install(struct renewal *r, const char *pem)
+{
+	struct store_files	 files = { NULL, NULL, NULL };
+	struct certinfo		 info;
+	char			*cause = NULL;
+	char			 until[RFC3339_LEN];
+	int			 version;
+
+	memset(&info, 0, sizeof(info));
+	renewal_set_phase(r, PHASE_INSTALL);
+	if (certinfo_split_chain(pem, &files.cert_pem, &files.chain_pem,
+	    &cause) == -1 || certinfo_parse(files.cert_pem, &info, &cause) == -1) {
+		renewal_fail(r, "certificate from CA: %s", cause);
+		goto out;
+	}
+	if ((files.key_pem = keystore_to_pem(r->key)) == NULL) {
+		renewal_fail(r, "cannot serialize the key");
+		goto out;
+	}
+	if (!certinfo_key_matches(files.cert_pem, files.key_pem)) {
+		renewal_fail(r, "the CA's certificate does not match our key");
+		goto out;
+	}
+	if (!certinfo_names_equal(&info, &r->cert->conf->domains)) {
+		renewal_fail(r, "the CA's certificate is not for the names asked");
+		goto out;
+	}
+	if ((version = store_install(r->cert->d->conf->daemon.state_dir,
+	    r->cert->name, &files, &cause)) == -1) {
+		renewal_fail(r, "install: %s", cause);
+		goto out;
+	}
+	time_format_rfc3339(info.not_after, until);
+	renewal_log(r, LOG_NOTICE, "installed v%d, serial %s, valid until %s",
+	    version, info.serial, until);
+	renewal_end(r, true, NULL);
+out:
+	certinfo_clear(&info);
+	store_files_clear(&files);
+	free(cause);
+}
+
+static void
+download_done_cb(const struct acme_response *resp, void *arg)
+{
+	struct renewal	*r = arg;
+
+	r->op = NULL;
+	if (resp->error != NULL) {
+		renewal_fail(r, "%s", resp->error);
+		return;
+	}
+	renewal_install(r, resp->raw);
+}
+
+static void
+download_send(struct renewal *r)
+{
+	renewal_set_phase(r, PHASE_DOWNLOAD);
+	if ((r->op = acme_post(r->ca, r->cert_url, NULL, download_done_cb,
+	    r)) == NULL)
+		renewal_fail(r, "out of memory");
+}
+
+/* --- the order: finalize and poll ----------------------------------- */
+
+/* Acts on an order object (RFC 8555 §7.1.6) after finalize or a poll. */
+static void
+order_advance(struct renewal *r, const struct acme_response *resp)
+{
+	const char	*status = json_str(resp->body, "status");
+	const char	*url;
+	struct timeval	 tv = { 0, 0 };
+
+	if (status == NULL) {
+		renewal_fail(r, "order %s: answer has no status", r->order_url);
+	} else if (strcmp(status, "valid") == 0) {
+		if ((url = json_str(resp->body, "certificate")) == NULL ||
+		    (r->cert_url = strdup(url)) == NULL) {
+			renewal_fail(r, "order %s is valid but names no "
+			    "certificate", r->order_url);
+			return;
+		}
+		download_send(r);
+	} else if (strcmp(status, "processing") == 0 ||
+	    strcmp(status, "ready") == 0) {
+		if (polled_too_long(r)) {
+			renewal_fail(r, "order %s still %s after %d s",
+			    r->order_url, status, POLL_LIMIT);
+			return;
+		}
+		renewal_set_phase(r, PHASE_POLL_ORDER);
+		tv.tv_sec = poll_delay(resp, &r->delay);
+		evtimer_add(&r->timer, &tv);
+	} else
+		renewal_fail(r, "order %s is %s", r->order_url, status);
+}
+
+static void
+order_polled_cb(const struct acme_response *resp, void *arg)
+{
+	struct renewal	*r = arg;
+
+	r->op = NULL;
+	if (resp->error != NULL) {
+		renewal_fail(r, "%s", resp->error);
+		return;
+	}
+	order_advance(r, resp);
+}
+
+static void
+order_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct renewal	*r = arg;
+
+	if ((r->op = acme_post(r->ca, r->order_url, NULL, order_polled_cb,
+	    r)) == NULL)
+		renewal_fail(r, "out of memory");
+}
+
+static void
+finalize_done_cb(const struct acme_response *resp, void *arg)
+{
+	struct renewal	*r = arg;
+
+	r->op = NULL;
+	if (resp->error != NULL) {
+		renewal_fail(r, "%s", resp->error);
+		return;
+	}
+	order_advance(r, resp);
+}
+
+/* The key for the new certificate: the current one with reuse-key. */
+static EVP_PKEY *
+renewal_key(struct renewal *r)
+{
+	struct store_files	 files = { NULL, NULL, NULL };
+	EVP_PKEY		*key = NULL;
+	struct key_spec		 spec;
+	char			*cause = NULL;
+
+	if (r->cert->conf->reuse_key &&
+	    store_read_current(r->cert->d->conf->daemon.state_dir,
+	    r->cert->name, &files, &cause) == 0 &&
+	    (key = keystore_from_pem(files.key_pem)) != NULL &&
+	    (keystore_spec_of(key, &spec) == -1 ||
+	    !key_spec_equal(&spec, &r->cert->conf->key))) {
+		EVP_PKEY_free(key);	/* key-type changed: a new key */
+		key = NULL;
+	}
+	store_files_clear(&files);
+	free(cause);
+	if (key == NULL)
+		key = keystore_generate(&r->cert->conf->key);
+	return key;
+}
+
+static void
+finalize_send(struct renewal *r)
+{
+	json_t	*payload;
+	char	*csr;
+
+	renewal_set_phase(r, PHASE_FINALIZE);
+	if ((r->key = renewal_key(r)) == NULL) {
+		renewal_fail(r, "cannot make a key");
+		return;
+	}
+	if ((csr = csr_build(r->key, r->cert->conf->domains.v,
+	    r->cert->conf->domains.n)) == NULL) {
+		renewal_fail(r, "cannot build the CSR");
+		return;
+	}
+	payload = json_pack("{s:s}", "csr", csr);
+	free(csr);
+	if (payload == NULL) {
+		renewal_fail(r, "out of memory");
+		return;
+	}
+	r->op = acme_post(r->ca, r->finalize_url, payload, finalize_done_cb, r);
+	json_decref(payload);
+	if (r->op == NULL)
+		renewal_fail(r, "out of memory");
+}
+
+/* --- authorizations and challenges ---------------------------------- */
+
+static void	authz_fetch(struct authz *);
+
+static void
+authz_valid(struct authz *a)
+{
+	struct renewal	*r = a->r;
+
+	a->valid = true;
+	renewal_log(r, LOG_INFO, "%s: authorized", a->identifier);
+	if (++r->nvalid == r->nauthz) {
+		renewal_unpublish(r);
+		finalize_send(r);
+	}
+}
+
+static void
+authz_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct authz	*a = arg;
+
+	authz_fetch(a);
+}
+
+static void
+authz_poll_later(struct authz *a, const struct acme_response *resp)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (polled_too_long(a->r)) {
+		renewal_fail(a->r, "%s: authorization still pending after %d s",
+		    a->identifier, POLL_LIMIT);
+		return;
+	}
+	tv.tv_sec = poll_delay(resp, &a->delay);
+	evtimer_add(&a->timer, &tv);
+}
+
+static void
+challenge_done_cb(const struct acme_response *resp, void *arg)
+{
+	struct authz	*a = arg;
+
+	a->op = NULL;
+	if (resp->error != NULL) {
+		renewal_fail(a->r, "%s: challenge: %s", a->identifier,
+		    resp->error);
+		return;
+	}
+	a->r->phase = PHASE_POLL_AUTHORIZATIONS;
+	authz_poll_later(a, resp);
+}
+
+/* Publishes the http-01 answer and asks the CA to validate. */
+static void
+authz_answer(struct authz *a, const json_t *authz)
+{
+	struct renewal	*r = a->r;
+	json_t		*ch, *empty;
+	const char	*type, *token = NULL, *url = NULL;
+	char		*keyauth;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
+		if ((type = json_str(ch, "type")) != NULL &&
+		    strcmp(type, "http-01") == 0) {
+			token = json_str(ch, "token");
+			url = json_str(ch, "url");
+			break;
+		}
+	}
+	if (token == NULL || url == NULL) {
+		renewal_fail(r, "%s: the CA offers no http-01 challenge",
+		    a->identifier);
+		return;
+	}
+	if (r->cert->d->http01 == NULL) {
+		renewal_fail(r, "%s: no http-01 responder is listening",
+		    a->identifier);
+		return;
+	}
+	keyauth = jws_key_authorization(acme_client_account_key(r->ca), token);
+	if (keyauth == NULL || (a->token = strdup(token)) == NULL ||
+	    http01_add(r->cert->d->http01, token, keyauth) == -1) {
+		free(keyauth);
+		renewal_fail(r, "%s: cannot publish the http-01 answer",
+		    a->identifier);
+		return;
+	}
+	free(keyauth);
+	r->phase = PHASE_CHALLENGES;
+	renewal_log(r, LOG_INFO, "%s: answering http-01", a->identifier);
+	empty = json_object();
+	a->op = acme_post(r->ca, url, empty, challenge_done_cb, a);
+	json_decref(empty);
+	if (a->op == NULL)
+		renewal_fail(r, "out of memory");
+}
+
+static void
+authz_fetched_cb(const struct acme_response *resp, void *arg)
+{
+	struct authz	*a = arg;
+	struct renewal	*r = a->r;
+	const char	*status, *value;
+
+	a->op = NULL;
+	if (resp->error != NULL) {
+		renewal_fail(r, "authorization %s: %s", a->url, resp->error);
+		return;
+	}
+	status = json_str(resp->body, "status");
+	if (a->identifier == NULL) {
+		value = json_str(json_object_get(resp->body, "identifier"),
+		    "value");
+		a->identifier = strdup(value != NULL ? value : a->url);
+		if (a->identifier == NULL) {
+			renewal_fail(r, "out of memory");
+			return;
+		}
+	}
+	if (status == NULL)
+		renewal_fail(r, "authorization %s has no status", a->url);
+	else if (strcmp(status, "valid") == 0)
+		authz_valid(a);
+	else if (strcmp(status, "pending") == 0 && a->token == NULL)
+		authz_answer(a, resp->body);
+	else if (strcmp(status, "pending") == 0)
+		authz_poll_later(a, resp);
+	else if (strcmp(status, "invalid") == 0)
+		renewal_fail(r, "%s: validation failed: %s", a->identifier,
+		    authz_problem(resp->body));
+	else
+		renewal_fail(r, "%s: authorization is %s", a->identifier,
+		    status);
+}
+
+static void
+authz_fetch(struct authz *a)
+{
+	if ((a->op = acme_post(a->r->ca, a->url, NULL, authz_fetched_cb,
+	    a)) == NULL)
+		renewal_fail(a->r, "out of memory");
+}
+
+/* --- the order ------------------------------------------------------ */
+
+static int
+renewal_take_authz(struct renewal *r, const json_t *list)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if ((r->nauthz = json_array_size(list)) == 0)
+		return 0;
+	if ((r->authz = calloc(r->nauthz, sizeof(*r->authz))) == NULL) {
+		r->nauthz = 0;
+		return -1;
+	}
+	json_array_foreach(list, i, v) {
+		r->authz[i].r = r;
+		evtimer_assign(&r->authz[i].timer, r->cert->d->base,
+		    authz_poll_cb, &r->authz[i]);
+		if (!json_is_string(v) ||
+		    (r->authz[i].url = strdup(json_string_value(v))) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+order_created_cb(const struct acme_response *resp, void *arg)
+{
+	struct renewal	*r = arg;
+	const char	*finalize, *status;
+	size_t		 i;
+
+	r->op = NULL;
+	if (resp->error != NULL) {
+		renewal_fail(r, "%s", resp->error);
+		return;
+	}
+	finalize = json_str(resp->body, "finalize");
+	status = json_str(resp->body, "status");
+	if (resp->location == NULL || finalize == NULL || status == NULL ||
+	    (r->order_url = strdup(resp->location)) == NULL ||
+	    (r->finalize_url = strdup(finalize)) == NULL) {
+		renewal_fail(r, "newOrder answer lacks Location, status or "
+		    "finalize");
+		return;
+	}
+	if (renewal_take_authz(r, json_object_get(resp->body,
+	    "authorizations")) == -1) {
+		renewal_fail(r, "newOrder answer has bad authorizations");
+		return;
+	}
+	renewal_log(r, LOG_INFO, "order %s is %s", r->order_url, status);
+	if (strcmp(status, "ready") == 0 || r->nauthz == 0) {
+		finalize_send(r);
+		return;
+	}
+	if (strcmp(status, "pending") != 0) {
+		renewal_fail(r, "new order %s is %s", r->order_url, status);
+		return;
+	}
+	renewal_set_phase(r, PHASE_AUTHORIZATIONS);
+	/* All at once; a failure ends the renewal (and cancels the rest). */
+	for (i = 0; i < r->nauthz && !r->done; i++)
+		authz_fetch(&r->authz[i]);
+}
+
+static void
+order_send(struct renewal *r)
+{
+	const struct strlist	*domains = &r->cert->conf->domains;
+	json_t			*ids, *payload;
+	size_t			 i;
+
+	renewal_set_phase(r, PHASE_ORDER);
+	if ((ids = json_array()) == NULL)
+		goto fail;
+	for (i = 0; i < domains->n; i++) {
+		if (json_array_append_new(ids, json_pack("{s:s, s:s}", "type",
+		    acme_is_ip(domains->v[i]) ? "ip" : "dns", "value",
+		    domains->v[i])) == -1) {
+			json_decref(ids);
+			goto fail;
+		}
+	}
+	if ((payload = json_pack("{s:o}", "identifiers", ids)) == NULL)
+		goto fail;
+	r->op = acme_post_res(r->ca, "newOrder", payload, order_created_cb, r);
+	json_decref(payload);
+	if (r->op != NULL)
+		return;
+fail:
+	renewal_fail(r, "out of memory");
+}
+
+static void
+renewal_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct renewal	*r = arg;
+
+	/* From now on the timer polls the order. */
+	evtimer_assign(&r->timer, r->cert->d->base, order_poll_cb, r);
+	order_send(r);
+}
+
+struct renewal *
+renewal_start(struct cert *cert)
+{
+	struct renewal	*r;
+	struct timeval	 tv = { 0, 0 };
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		cert_renewal_done(cert, false, "order", "out of memory");
+		return NULL;
+	}
+	r->cert = cert;
+	r->started = time(NULL);
+	r->phase = PHASE_ORDER;
+	r->ca = daemon_ca(cert->d, cert_ca_name(cert));
+	if (r->ca == NULL) {
+		free(r);
+		cert_renewal_done(cert, false, "order", "no such CA");
+		return NULL;
+	}
+	/* The first request goes out from the loop, so that a failure never
+	 * calls the cert back before it has the job in hand. */
+	evtimer_assign(&r->endev, cert->d->base, renewal_end_cb, r);
+	evtimer_assign(&r->timer, cert->d->base, renewal_kick_cb, r);
+	evtimer_add(&r->timer, &tv);
+	renewal_log(r, LOG_INFO, "renewal started for %zu name%s",
+	    cert->conf->domains.n, cert->conf->domains.n == 1 ? "" : "s");
+	return r;
+}
+
+enum renewal_phase
+renewal_phase(const struct renewal *r)
+{
+	return r->phase;
+}
+
+void
+renewal_free(struct renewal *r)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return;
+	renewal_stop(r);
+	event_del(&r->endev);
+	for (i = 0; i < r->nauthz; i++) {
+		free(r->authz[i].url);
+		free(r->authz[i].identifier);
+	}
+	free(r->authz);
+	EVP_PKEY_free(r->key);
+	free(r->order_url);
+	free(r->finalize_url);
+	free(r->cert_url);
+	free(r->error);
+	free(r);
+}

@@ -82,11 +82,14 @@ const char	*acme_client_url(const struct acme_client *, const char *res);
 EVP_PKEY	*acme_client_account_key(const struct acme_client *);
 /*
  * A signed POST (payload NULL = POST-as-GET) once the directory and the
- * account are ready; nonces and badNonce retries are handled inside.
- * url NULL with res set: the directory's resource.  The callback runs
- * exactly once unless the op is cancelled.
+ * account are ready; nonces and badNonce retries are handled inside.  The
+ * callback runs exactly once, from the loop (never from inside this call),
+ * unless the op is cancelled.  NULL only when out of memory.
  */
 struct acme_op	*acme_post(struct acme_client *, const char *url,
+		    json_t *payload, acme_cb, void *arg);
+/* The same, to the directory's resource res ("newOrder"). */
+struct acme_op	*acme_post_res(struct acme_client *, const char *res,
 		    json_t *payload, acme_cb, void *arg);
 void		 acme_op_cancel(struct acme_op *);
 

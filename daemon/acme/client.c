@@ -1,0 +1,707 @@
+/*
+ * One ACME server ([ca NAME]): its directory, a pool of nonces, the account
+ * and every signed request made to it (RFC 8555 §6, §7.1-7.3).
+ *
+ * A request (struct acme_op) waits until the client is ready: directory
+ * fetched, account key loaded or made, account registered or found.  Then
+ * it takes a nonce (from the pool, or a HEAD newNonce of its own), is
+ * signed and sent.  badNonce is retried with the nonce the error carried;
+ * accountDoesNotExist registers again.  Nothing here blocks: every step is
+ * an HTTP completion or a zero-delay event.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "util.h"
+#include "../fsutil.h"
+#include "../http.h"
+#include "acme.h"
+
+#define NONCE_POOL		8
+#define BADNONCE_RETRIES	5
+#define ERR_PREFIX		"urn:ietf:params:acme:error:"
+
+enum client_state {
+	CLIENT_IDLE,		/* nothing known yet, or setup failed */
+	CLIENT_DIRECTORY,	/* GET directory in flight */
+	CLIENT_ACCOUNT,		/* newAccount in flight */
+	CLIENT_READY,
+};
+
+TAILQ_HEAD(acme_op_list, acme_op);
+
+struct acme_client {
+	struct event_base	*base;
+	struct http		*http;
+	const struct conf_ca	*conf;
+	char			*name;
+	char			*account_dir;
+	enum client_state	 state;
+	json_t			*directory;
+	char			*nonces[NONCE_POOL];
+	size_t			 nnonces;
+	EVP_PKEY		*key;
+	char			*kid;
+	struct http_xfer	*setup_xfer;	/* directory GET */
+	struct acme_op		*setup_op;	/* newAccount */
+	struct acme_op_list	 waiting;	/* until CLIENT_READY */
+	struct acme_op_list	 active;	/* nonce or POST in flight */
+	struct acme_op_list	 failing;	/* failure about to be delivered */
+};
+
+struct acme_op {
+	TAILQ_ENTRY(acme_op)	 entry;
+	struct acme_client	*c;
+	struct acme_op_list	*list;
+	char			*url;		/* NULL: resolve res when ready */
+	char			*res;
+	char			*payload;	/* NULL: POST-as-GET */
+	bool			 use_jwk;	/* newAccount signs with jwk */
+	int			 retries;
+	struct http_xfer	*xfer;
+	struct event		 failev;	/* delivers failure later */
+	char			*failure;
+	acme_cb			 cb;
+	void			*arg;
+};
+
+static void	client_setup(struct acme_client *);
+static void	op_send(struct acme_op *);
+static void	account_done_cb(const struct acme_response *, void *);
+
+static void
+op_unlink(struct acme_op *op)
+{
+	if (op->list != NULL) {
+		TAILQ_REMOVE(op->list, op, entry);
+		op->list = NULL;
+	}
+}
+
+static void
+op_link(struct acme_op *op, struct acme_op_list *list)
+{
+	op_unlink(op);
+	TAILQ_INSERT_TAIL(list, op, entry);
+	op->list = list;
+}
+
+static void
+op_free(struct acme_op *op)
+{
+	if (op == NULL)
+		return;
+	op_unlink(op);
+	http_cancel(op->xfer);
+	event_del(&op->failev);
+	free(op->url);
+	free(op->res);
+	free(op->payload);
+	free(op->failure);
+	free(op);
+}
+
+void
+acme_op_cancel(struct acme_op *op)
+{
+	if (op != NULL && op->c->setup_op == op)
+		op->c->setup_op = NULL;
+	op_free(op);
+}
+
+/* Calls the owner back with a response and frees the op. */
+static void
+op_deliver(struct acme_op *op, const struct acme_response *resp)
+{
+	acme_cb		 cb = op->cb;
+	void		*arg = op->arg;
+
+	op->xfer = NULL;
+	op_free(op);
+	cb(resp, arg);
+}
+
+static void
+op_fail_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct acme_op		*op = arg;
+	struct acme_response	 resp;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.retry_after = -1;
+	resp.raw = "";
+	resp.error = op->failure != NULL ? op->failure : "request failed";
+	op->failure = NULL;
+	op_deliver(op, &resp);
+	free((char *)resp.error);
+}
+
+/* Failure is delivered from the loop, never from inside acme_post(). */
+static void
+op_fail(struct acme_op *op, const char *fmt, ...)
+{
+	va_list		ap;
+	struct timeval	tv = { 0, 0 };
+
+	free(op->failure);
+	va_start(ap, fmt);
+	op->failure = xvasprintf(fmt, ap);
+	va_end(ap);
+	op_link(op, &op->c->failing);
+	http_cancel(op->xfer);
+	op->xfer = NULL;
+	evtimer_add(&op->failev, &tv);
+}
+
+static void
+nonce_put(struct acme_client *c, const char *nonce)
+{
+	char	*copy;
+
+	if (nonce == NULL || *nonce == '\0' || (copy = strdup(nonce)) == NULL)
+		return;
+	if (c->nnonces == NONCE_POOL) {
+		/* Drop the oldest: the newest are the likeliest still good. */
+		free(c->nonces[0]);
+		memmove(&c->nonces[0], &c->nonces[1],
+		    (NONCE_POOL - 1) * sizeof(c->nonces[0]));
+		c->nnonces--;
+	}
+	c->nonces[c->nnonces++] = copy;
+}
+
+static char *
+nonce_take(struct acme_client *c)
+{
+	if (c->nnonces == 0)
+		return NULL;
+	return c->nonces[--c->nnonces];
+}
+
+static void
+client_fail_waiting(struct acme_client *c, const char *why)
+{
+	struct acme_op	*op;
+
+	while ((op = TAILQ_FIRST(&c->waiting)) != NULL)
+		op_fail(op, "%s", why);
+}
+
+/* A transport failure, with a hint where the usual cause is known. */
+static char *
+transport_error(const struct acme_client *c, const char *url,
+    const struct http_response *hr)
+{
+	const char	*hint = "";
+
+	if (strstr(hr->error, "certificate") != NULL ||
+	    strstr(hr->error, "SSL") != NULL)
+		hint = c->conf->trust_bundle == NULL ?
+		    "; TLS verify failed: is trust-bundle set?" :
+		    "; TLS verify failed: does trust-bundle hold the CA's issuer?";
+	return xasprintf("cannot reach CA %s at %s: %s%s", c->name, url,
+	    hr->error, hint);
+}
+
+const char *
+acme_client_name(const struct acme_client *c)
+{
+	return c->name;
+}
+
+const char *
+acme_client_url(const struct acme_client *c, const char *res)
+{
+	json_t	*v;
+
+	if (c->directory == NULL || (v = json_object_get(c->directory, res)) == NULL)
+		return NULL;
+	return json_string_value(v);
+}
+
+EVP_PKEY *
+acme_client_account_key(const struct acme_client *c)
+{
+	return c->key;
+}
+
+/*
+ * Fills an acme_response from an HTTP response: parses a JSON body and,
+ * for an error status, the problem document (RFC 7807, RFC 8555 §6.7).
+ * *errbuf receives the malloc'd error line when there is one.
+ */
+static void
+response_build(const struct acme_client *c, const char *url,
+    const struct http_response *hr, struct acme_response *resp,
+    char **errbuf)
+{
+	const char	*type = NULL, *detail = NULL;
+
+	memset(resp, 0, sizeof(*resp));
+	*errbuf = NULL;
+	resp->status = hr->status;
+	resp->raw = hr->body;
+	resp->raw_len = hr->body_len;
+	resp->location = hr->location;
+	resp->content_type = hr->content_type;
+	resp->retry_after = hr->retry_after;
+	resp->links = hr->links;
+	resp->nlinks = hr->nlinks;
+	if (hr->status == 0) {
+		*errbuf = transport_error(c, url, hr);
+		resp->error = *errbuf != NULL ? *errbuf : hr->error;
+		return;
+	}
+	if (hr->content_type != NULL && strstr(hr->content_type, "json") != NULL)
+		resp->body = json_loadb(hr->body, hr->body_len, 0, NULL);
+	if (hr->status >= 200 && hr->status < 300)
+		return;
+	if (resp->body != NULL) {
+		type = json_string_value(json_object_get(resp->body, "type"));
+		detail = json_string_value(json_object_get(resp->body, "detail"));
+	}
+	resp->problem_type = type;
+	*errbuf = xasprintf("CA %s answered HTTP %ld for %s: %s%s%s",
+	    c->name, hr->status, url,
+	    type != NULL ? type + (strncmp(type, ERR_PREFIX,
+	    strlen(ERR_PREFIX)) == 0 ? strlen(ERR_PREFIX) : 0) : "error",
+	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+	resp->error = *errbuf != NULL ? *errbuf : "CA error";
+}
+
+static bool
+problem_is(const struct acme_response *resp, const char *what)
+{
+	return resp->problem_type != NULL &&
+	    strncmp(resp->problem_type, ERR_PREFIX, strlen(ERR_PREFIX)) == 0 &&
+	    strcmp(resp->problem_type + strlen(ERR_PREFIX), what) == 0;
+}
+
+static void
+op_post_done_cb(const struct http_response *hr, void *arg)
+{
+	struct acme_op		*op = arg;
+	struct acme_client	*c = op->c;
+	struct acme_response	 resp;
+	char			*err;
+
+	op->xfer = NULL;
+	nonce_put(c, hr->replay_nonce);
+	response_build(c, op->url, hr, &resp, &err);
+	log_debug("CA %s: POST %s: HTTP %ld", c->name, op->url, hr->status);
+
+	if (hr->status == 400 && problem_is(&resp, "badNonce") &&
+	    op->retries++ < BADNONCE_RETRIES) {
+		log_debug("CA %s: bad nonce, retrying %s", c->name, op->url);
+		op_send(op);
+	} else if (problem_is(&resp, "accountDoesNotExist") && !op->use_jwk) {
+		log_notice("CA %s: account %s does not exist; registering again",
+		    c->name, c->kid != NULL ? c->kid : "?");
+		free(c->kid);
+		c->kid = NULL;
+		c->state = CLIENT_IDLE;
+		op_link(op, &c->waiting);
+		client_setup(c);
+	} else
+		op_deliver(op, &resp);
+	json_decref(resp.body);
+	free(err);
+}
+
+static void
+op_sign_and_send(struct acme_op *op, char *nonce)
+{
+	struct acme_client	*c = op->c;
+	struct http_request	 req;
+	char			*jws;
+
+	jws = jws_sign(c->key, op->use_jwk ? NULL : c->kid, nonce, op->url,
+	    op->payload);
+	free(nonce);
+	if (jws == NULL) {
+		op_fail(op, "CA %s: cannot sign request to %s", c->name, op->url);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = op->url;
+	req.body = jws;
+	req.body_len = strlen(jws);
+	req.content_type = "application/jose+json";
+	req.ca_file = c->conf->trust_bundle;
+	op->xfer = http_request(c->http, &req, op_post_done_cb, op);
+	free(jws);
+	if (op->xfer == NULL)
+		op_fail(op, "CA %s: cannot send request to %s", c->name, op->url);
+}
+
+static void
+op_nonce_done_cb(const struct http_response *hr, void *arg)
+{
+	struct acme_op		*op = arg;
+	struct acme_client	*c = op->c;
+	const char		*url = acme_client_url(c, "newNonce");
+	char			*nonce, *err;
+
+	op->xfer = NULL;
+	if (hr->status == 0) {
+		err = transport_error(c, url, hr);
+		op_fail(op, "%s", err != NULL ? err : hr->error);
+		free(err);
+		return;
+	}
+	if (hr->replay_nonce == NULL || (nonce = strdup(hr->replay_nonce)) == NULL) {
+		op_fail(op, "CA %s: newNonce (%s) gave no Replay-Nonce (HTTP %ld)",
+		    c->name, url, hr->status);
+		return;
+	}
+	op_sign_and_send(op, nonce);
+}
+
+static void
+op_send(struct acme_op *op)
+{
+	struct acme_client	*c = op->c;
+	struct http_request	 req;
+	char			*nonce;
+	const char		*url;
+
+	op_link(op, &c->active);
+	if (op->url == NULL) {
+		if ((url = acme_client_url(c, op->res)) == NULL ||
+		    (op->url = strdup(url)) == NULL) {
+			op_fail(op, "CA %s: directory has no %s", c->name, op->res);
+			return;
+		}
+	}
+	if ((nonce = nonce_take(c)) != NULL) {
+		op_sign_and_send(op, nonce);
+		return;
+	}
+	if ((url = acme_client_url(c, "newNonce")) == NULL) {
+		op_fail(op, "CA %s: directory has no newNonce", c->name);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = "HEAD";
+	req.url = url;
+	req.ca_file = c->conf->trust_bundle;
+	if ((op->xfer = http_request(c->http, &req, op_nonce_done_cb, op)) == NULL)
+		op_fail(op, "CA %s: cannot request a nonce", c->name);
+}
+
+static struct acme_op *
+op_new(struct acme_client *c, const char *url, const char *res,
+    json_t *payload, acme_cb cb, void *arg)
+{
+	struct acme_op	*op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return NULL;
+	op->c = c;
+	op->cb = cb;
+	op->arg = arg;
+	evtimer_assign(&op->failev, c->base, op_fail_cb, op);
+	if ((url != NULL && (op->url = strdup(url)) == NULL) ||
+	    (res != NULL && (op->res = strdup(res)) == NULL) ||
+	    (payload != NULL &&
+	    (op->payload = json_dumps(payload, JSON_COMPACT)) == NULL)) {
+		op_free(op);
+		return NULL;
+	}
+	return op;
+}
+
+static struct acme_op *
+op_start(struct acme_client *c, const char *url, const char *res,
+    json_t *payload, acme_cb cb, void *arg)
+{
+	struct acme_op	*op;
+
+	if ((op = op_new(c, url, res, payload, cb, arg)) == NULL) {
+		log_warnx("CA %s: out of memory", c->name);
+		return NULL;
+	}
+	if (c->state == CLIENT_READY)
+		op_send(op);
+	else {
+		op_link(op, &c->waiting);
+		client_setup(c);
+	}
+	return op;
+}
+
+struct acme_op *
+acme_post(struct acme_client *c, const char *url, json_t *payload,
+    acme_cb cb, void *arg)
+{
+	return op_start(c, url, NULL, payload, cb, arg);
+}
+
+struct acme_op *
+acme_post_res(struct acme_client *c, const char *res, json_t *payload,
+    acme_cb cb, void *arg)
+{
+	return op_start(c, NULL, res, payload, cb, arg);
+}
+
+/* Loads the account key, or makes and stores one (0600). */
+static int
+account_key_load(struct acme_client *c, char **cause)
+{
+	char		*path = NULL, *pem = NULL;
+	size_t		 len;
+	int		 rc = -1;
+
+	path = fs_path("%s/account-key.pem", c->account_dir);
+	if (access(path, F_OK) == 0) {
+		if ((pem = fs_read_file(path, 1 << 20, &len, cause)) == NULL)
+			goto out;
+		if ((c->key = keystore_from_pem(pem)) == NULL) {
+			*cause = xasprintf("%s: not a private key", path);
+			goto out;
+		}
+	} else {
+		if (fs_mkdir_p(c->account_dir, 0700, cause) == -1)
+			goto out;
+		if ((c->key = keystore_generate(&c->conf->account_key)) == NULL ||
+		    (pem = keystore_to_pem(c->key)) == NULL) {
+			*cause = xasprintf("cannot make an account key");
+			goto out;
+		}
+		if (fs_write_atomic(path, pem, strlen(pem), 0600, cause) == -1)
+			goto out;
+		log_info("CA %s: new account key in %s", c->name, path);
+	}
+	rc = 0;
+out:
+	if (pem != NULL)
+		OPENSSL_cleanse(pem, strlen(pem));
+	free(pem);
+	free(path);
+	return rc;
+}
+
+static void
+account_save(struct acme_client *c)
+{
+	json_t		*doc = NULL, *contact;
+	char		*path = NULL, *text = NULL, *cause = NULL;
+	size_t		 i;
+
+	if ((contact = json_array()) == NULL)
+		return;
+	for (i = 0; i < c->conf->contact.n; i++)
+		json_array_append_new(contact, json_string(c->conf->contact.v[i]));
+	doc = json_pack("{s:s, s:s, s:o}", "kid", c->kid,
+	    "directory", c->conf->directory, "contact", contact);
+	if (doc == NULL || (text = json_dumps(doc, JSON_INDENT(2))) == NULL)
+		goto out;
+	path = fs_path("%s/account.json", c->account_dir);
+	if (fs_write_atomic(path, text, strlen(text), 0600, &cause) == -1)
+		log_warnx("CA %s: %s", c->name, cause);
+out:
+	json_decref(doc);
+	free(text);
+	free(path);
+	free(cause);
+}
+
+static void
+account_register(struct acme_client *c)
+{
+	json_t		*payload, *contact;
+	size_t		 i;
+	char		*cause = NULL;
+
+	if (c->key == NULL && account_key_load(c, &cause) == -1) {
+		log_warnx("CA %s: %s", c->name, cause != NULL ? cause : "account key");
+		c->state = CLIENT_IDLE;
+		client_fail_waiting(c, cause != NULL ? cause : "no account key");
+		free(cause);
+		return;
+	}
+	contact = json_array();
+	for (i = 0; contact != NULL && i < c->conf->contact.n; i++)
+		json_array_append_new(contact, json_string(c->conf->contact.v[i]));
+	payload = json_pack("{s:b, s:o}", "termsOfServiceAgreed",
+	    c->conf->accept_tos, "contact", contact);
+	c->state = CLIENT_ACCOUNT;
+	c->setup_op = op_new(c, NULL, "newAccount", payload, account_done_cb, c);
+	json_decref(payload);
+	if (c->setup_op == NULL) {
+		c->state = CLIENT_IDLE;
+		client_fail_waiting(c, "out of memory");
+		return;
+	}
+	c->setup_op->use_jwk = true;
+	op_send(c->setup_op);
+}
+
+static void
+account_done_cb(const struct acme_response *resp, void *arg)
+{
+	struct acme_client	*c = arg;
+	struct acme_op		*op;
+
+	c->setup_op = NULL;
+	if (resp->error != NULL || resp->location == NULL) {
+		log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name },
+		    "account registration failed: %s",
+		    resp->error != NULL ? resp->error : "no Location in answer");
+		c->state = CLIENT_IDLE;
+		client_fail_waiting(c, resp->error != NULL ? resp->error :
+		    "account registration gave no Location");
+		return;
+	}
+	free(c->kid);
+	if ((c->kid = strdup(resp->location)) == NULL) {
+		c->state = CLIENT_IDLE;
+		client_fail_waiting(c, "out of memory");
+		return;
+	}
+	log_tagged(LOG_INFO, &(struct log_tag){ .ca = c->name },
+	    "account %s %s", c->kid, resp->status == 201 ? "registered" : "found");
+	account_save(c);
+	c->state = CLIENT_READY;
+	while ((op = TAILQ_FIRST(&c->waiting)) != NULL)
+		op_send(op);
+}
+
+static void
+directory_done_cb(const struct http_response *hr, void *arg)
+{
+	struct acme_client	*c = arg;
+	json_t			*dir = NULL;
+	char			*err = NULL;
+
+	c->setup_xfer = NULL;
+	if (hr->status == 0)
+		err = transport_error(c, c->conf->directory, hr);
+	else if (hr->status != 200)
+		err = xasprintf("CA %s: directory %s answered HTTP %ld",
+		    c->name, c->conf->directory, hr->status);
+	else if ((dir = json_loadb(hr->body, hr->body_len, 0, NULL)) == NULL ||
+	    !json_is_object(dir) ||
+	    !json_is_string(json_object_get(dir, "newNonce")) ||
+	    !json_is_string(json_object_get(dir, "newAccount")) ||
+	    !json_is_string(json_object_get(dir, "newOrder")))
+		err = xasprintf("CA %s: directory %s is not an ACME "
+		    "directory (no newNonce, newAccount, newOrder)",
+		    c->name, c->conf->directory);
+	if (err != NULL || dir == NULL) {
+		json_decref(dir);
+		log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name }, "%s",
+		    err != NULL ? err : "directory");
+		c->state = CLIENT_IDLE;
+		client_fail_waiting(c, err != NULL ? err : "directory failed");
+		free(err);
+		return;
+	}
+	json_decref(c->directory);
+	c->directory = dir;
+	account_register(c);
+}
+
+/* Advances the client towards CLIENT_READY; idempotent. */
+static void
+client_setup(struct acme_client *c)
+{
+	struct http_request	req;
+
+	if (c->state != CLIENT_IDLE)
+		return;
+	if (c->directory != NULL) {
+		account_register(c);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = c->conf->directory;
+	req.ca_file = c->conf->trust_bundle;
+	c->state = CLIENT_DIRECTORY;
+	if ((c->setup_xfer = http_request(c->http, &req, directory_done_cb,
+	    c)) == NULL) {
+		c->state = CLIENT_IDLE;
+		client_fail_waiting(c, "cannot request the directory");
+	}
+}
+
+struct acme_client *
+acme_client_new(struct event_base *base, struct http *http,
+    const struct conf_ca *conf, const char *state_dir)
+{
+	struct acme_client	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->base = base;
+	c->http = http;
+	c->conf = conf;
+	TAILQ_INIT(&c->waiting);
+	TAILQ_INIT(&c->active);
+	TAILQ_INIT(&c->failing);
+	if ((c->name = strdup(conf->name)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->account_dir = fs_path("%s/accounts/%s", state_dir, conf->name);
+	return c;
+}
+
+void
+acme_client_set_conf(struct acme_client *c, const struct conf_ca *conf)
+{
+	bool	changed = strcmp(c->conf->directory, conf->directory) != 0;
+
+	c->conf = conf;
+	if (changed && c->state == CLIENT_READY) {
+		/* A new server: forget what the old one told us. */
+		json_decref(c->directory);
+		c->directory = NULL;
+		free(c->kid);
+		c->kid = NULL;
+		while (c->nnonces > 0)
+			free(nonce_take(c));
+		c->state = CLIENT_IDLE;
+	}
+}
+
+void
+acme_client_free(struct acme_client *c)
+{
+	struct acme_op	*op;
+
+	if (c == NULL)
+		return;
+	/* setup_op is always on one of these lists. */
+	while ((op = TAILQ_FIRST(&c->waiting)) != NULL)
+		op_free(op);
+	while ((op = TAILQ_FIRST(&c->active)) != NULL)
+		op_free(op);
+	while ((op = TAILQ_FIRST(&c->failing)) != NULL)
+		op_free(op);
+	http_cancel(c->setup_xfer);
+	while (c->nnonces > 0)
+		free(nonce_take(c));
+	json_decref(c->directory);
+	EVP_PKEY_free(c->key);
+	free(c->kid);
+	free(c->account_dir);
+	free(c->name);
+	free(c);
+}

@@ -1,0 +1,11 @@
+/* Small helpers shared by the daemon and acmectl. */
+#ifndef COMMON_UTIL_H
+#define COMMON_UTIL_H
+
+#include <stdarg.h>
+
+/* malloc'd printf; NULL only when memory is exhausted. */
+char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char	*xvasprintf(const char *fmt, va_list) __attribute__((format(printf, 1, 0)));
+
+#endif
