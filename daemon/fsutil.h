@@ -10,7 +10,8 @@
 #define FS_TMP_INFIX	".tmp."
 
 /* On error returns -1 and, if cause is not NULL, a malloc'd reason naming
- * the path and errno. */
+ * the path and errno (else the reason is logged); errno is left set, so a
+ * caller can tell ENOENT from other failures. */
 int	 fs_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, char **cause);
 int	 fs_fsync_dir(const char *dir, char **cause);

@@ -1,0 +1,394 @@
+/*
+ * state-dir/certs/<name>/state.json.  See state.h.
+ *
+ * Schema (version 1).  Times are RFC 3339 UTC strings, or null for "not
+ * set" (time 0 in struct cert_state).  Unknown members are ignored so a
+ * newer daemon's file still loads; a member of the wrong type is an error.
+ * Every member but "version" may be absent (it then reads as null/0).
+ *
+ *   {
+ *     "version": 1,
+ *     "next_renewal": "2026-11-23T10:00:00Z" | null,
+ *     "last_success": "2026-08-25T10:00:00Z" | null,
+ *     "failures": 0,                          consecutive, >= 0
+ *     "last_error": "..." | null,
+ *     "ca": "letsencrypt" | null,             CA of the current certificate
+ *     "history": [                            newest first, at most
+ *       {                                     STATE_HISTORY_MAX (more are
+ *         "started": "..." | null,            ignored)
+ *         "finished": "..." | null,
+ *         "ok": true,
+ *         "ca": "..." | null,
+ *         "phase": "..." | null,
+ *         "error": "..." | null
+ *       }
+ *     ]
+ *   }
+ *
+ * The file is written with fs_write_atomic(), mode 0600.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "timeutil.h"
+#include "fsutil.h"
+#include "state.h"
+
+#define STATE_VERSION	1
+#define STATE_FILE_MAX	(1024 * 1024)
+
+static void	 state_error(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static char	*state_strdup(const char *);
+static json_t	*state_pack_time(time_t);
+static json_t	*state_pack_attempt(const struct attempt *);
+static json_t	*state_pack(const struct cert_state *);
+static int	 state_get_time(const char *, json_t *, const char *,
+		    time_t *, char **);
+static int	 state_get_string(const char *, json_t *, const char *,
+		    char **, char **);
+static int	 state_unpack_attempt(const char *, json_t *, size_t,
+		    struct attempt *, char **);
+static int	 state_unpack(const char *, json_t *, struct cert_state *,
+		    char **);
+static void	 state_attempt_clear(struct attempt *);
+
+static void
+state_error(char **cause, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (cause != NULL)
+		*cause = msg;
+	else {
+		log_warnx("%s", msg != NULL ? msg : "state: out of memory");
+		free(msg);
+	}
+}
+
+/* strdup(NULL) is NULL; allocation failure is fatal. */
+static char *
+state_strdup(const char *s)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	return d;
+}
+
+static json_t *
+state_pack_time(time_t t)
+{
+	char	buf[RFC3339_LEN];
+
+	if (t == 0)
+		return json_null();
+	time_format_rfc3339(t, buf);
+	return json_string(buf);
+}
+
+static json_t *
+state_pack_attempt(const struct attempt *a)
+{
+	return json_pack("{s:o, s:o, s:b, s:s?, s:s?, s:s?}",
+	    "started", state_pack_time(a->started),
+	    "finished", state_pack_time(a->finished),
+	    "ok", a->ok,
+	    "ca", a->ca,
+	    "phase", a->phase,
+	    "error", a->error);
+}
+
+static json_t *
+state_pack(const struct cert_state *st)
+{
+	json_t	*history, *a;
+	size_t	 i;
+
+	if ((history = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < st->nhistory && i < STATE_HISTORY_MAX; i++) {
+		if ((a = state_pack_attempt(&st->history[i])) == NULL ||
+		    json_array_append_new(history, a) == -1) {
+			json_decref(history);
+			return NULL;
+		}
+	}
+	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o}",
+	    "version", STATE_VERSION,
+	    "next_renewal", state_pack_time(st->next_renewal),
+	    "last_success", state_pack_time(st->last_success),
+	    "failures", (json_int_t)st->failures,
+	    "last_error", st->last_error,
+	    "ca", st->ca,
+	    "history", history);
+}
+
+int
+state_save(const char *path, const struct cert_state *st, char **cause)
+{
+	json_t	*root;
+	char	*text = NULL, *file = NULL;
+	int	 rc = -1;
+
+	if ((root = state_pack(st)) == NULL ||
+	    (text = json_dumps(root, JSON_INDENT(2))) == NULL) {
+		state_error(cause, "write %s: cannot build JSON", path);
+		goto out;
+	}
+	file = fs_path("%s\n", text);
+	if (fs_write_atomic(path, file, strlen(file), 0600, cause) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(file);
+	free(text);
+	json_decref(root);
+	return rc;
+}
+
+/* Member key of obj (in what, for messages): RFC 3339 string or null. */
+static int
+state_get_time(const char *what, json_t *obj, const char *key, time_t *t,
+    char **cause)
+{
+	json_error_t	 err;
+	json_t		*v = NULL;
+
+	*t = 0;
+	if (json_unpack_ex(obj, &err, 0, "{s?o}", key, &v) == -1) {
+		state_error(cause, "%s: %s: %s", what, key, err.text);
+		return -1;
+	}
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		state_error(cause, "%s: %s: expected a time string or null",
+		    what, key);
+		return -1;
+	}
+	if (time_parse_rfc3339(json_string_value(v), t) == -1) {
+		state_error(cause, "%s: %s: invalid time \"%s\"", what, key,
+		    json_string_value(v));
+		return -1;
+	}
+	return 0;
+}
+
+/* Member key of obj: string (copied to *s) or null. */
+static int
+state_get_string(const char *what, json_t *obj, const char *key, char **s,
+    char **cause)
+{
+	json_error_t	 err;
+	json_t		*v = NULL;
+
+	*s = NULL;
+	if (json_unpack_ex(obj, &err, 0, "{s?o}", key, &v) == -1) {
+		state_error(cause, "%s: %s: %s", what, key, err.text);
+		return -1;
+	}
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		state_error(cause, "%s: %s: expected a string or null", what,
+		    key);
+		return -1;
+	}
+	*s = state_strdup(json_string_value(v));
+	return 0;
+}
+
+static int
+state_unpack_attempt(const char *path, json_t *obj, size_t idx,
+    struct attempt *a, char **cause)
+{
+	json_error_t	 err;
+	char		*what;
+	int		 ok = 0, rc = -1;
+
+	what = fs_path("%s: history[%zu]", path, idx);
+	if (!json_is_object(obj)) {
+		state_error(cause, "%s: expected an object", what);
+		goto out;
+	}
+	if (json_unpack_ex(obj, &err, 0, "{s:b}", "ok", &ok) == -1) {
+		state_error(cause, "%s: ok: %s", what, err.text);
+		goto out;
+	}
+	a->ok = ok;
+	if (state_get_time(what, obj, "started", &a->started, cause) == -1 ||
+	    state_get_time(what, obj, "finished", &a->finished, cause) == -1 ||
+	    state_get_string(what, obj, "ca", &a->ca, cause) == -1 ||
+	    state_get_string(what, obj, "phase", &a->phase, cause) == -1 ||
+	    state_get_string(what, obj, "error", &a->error, cause) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(what);
+	return rc;
+}
+
+/* Fills st (zeroed by the caller) from root. */
+static int
+state_unpack(const char *path, json_t *root, struct cert_state *st,
+    char **cause)
+{
+	json_error_t	 err;
+	json_t		*history = NULL, *a;
+	json_int_t	 version, failures = 0;
+	size_t		 i;
+
+	if (!json_is_object(root)) {
+		state_error(cause, "%s: expected a JSON object", path);
+		return -1;
+	}
+	if (json_unpack_ex(root, &err, 0, "{s:I}", "version",
+	    &version) == -1) {
+		state_error(cause, "%s: version: %s", path, err.text);
+		return -1;
+	}
+	if (version != STATE_VERSION) {
+		state_error(cause, "%s: unsupported version %lld", path,
+		    (long long)version);
+		return -1;
+	}
+	if (json_unpack_ex(root, &err, 0, "{s?I}", "failures",
+	    &failures) == -1) {
+		state_error(cause, "%s: failures: %s", path, err.text);
+		return -1;
+	}
+	if (failures < 0 || failures > UINT_MAX) {
+		state_error(cause, "%s: failures: out of range", path);
+		return -1;
+	}
+	st->failures = (unsigned)failures;
+	if (state_get_time(path, root, "next_renewal", &st->next_renewal,
+	    cause) == -1 ||
+	    state_get_time(path, root, "last_success", &st->last_success,
+	    cause) == -1 ||
+	    state_get_string(path, root, "last_error", &st->last_error,
+	    cause) == -1 ||
+	    state_get_string(path, root, "ca", &st->ca, cause) == -1)
+		return -1;
+
+	if (json_unpack_ex(root, &err, 0, "{s?o}", "history",
+	    &history) == -1) {
+		state_error(cause, "%s: history: %s", path, err.text);
+		return -1;
+	}
+	if (history == NULL || json_is_null(history))
+		return 0;
+	if (!json_is_array(history)) {
+		state_error(cause, "%s: history: expected an array", path);
+		return -1;
+	}
+	json_array_foreach(history, i, a) {
+		if (i == STATE_HISTORY_MAX)
+			break;
+		/* Counted first, so state_clear() frees a partial one. */
+		st->nhistory++;
+		if (state_unpack_attempt(path, a, i, &st->history[i],
+		    cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+state_load(const char *path, struct cert_state *st, char **cause)
+{
+	struct cert_state	 tmp;
+	json_error_t		 err;
+	json_t			*root = NULL;
+	char			*text = NULL, *why = NULL;
+	size_t			 len;
+	int			 rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	memset(&tmp, 0, sizeof(tmp));
+	if ((text = fs_read_file(path, STATE_FILE_MAX, &len, &why)) == NULL) {
+		if (errno == ENOENT) {
+			free(why);
+			return 1;
+		}
+		if (cause != NULL)
+			*cause = why;
+		else {
+			log_warnx("%s", why != NULL ? why : path);
+			free(why);
+		}
+		return -1;
+	}
+	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES,
+	    &err)) == NULL) {
+		state_error(cause, "%s: line %d column %d: %s", path,
+		    err.line, err.column, err.text);
+		goto out;
+	}
+	if (state_unpack(path, root, &tmp, cause) == -1) {
+		state_clear(&tmp);
+		goto out;
+	}
+	*st = tmp;
+	rc = 0;
+out:
+	json_decref(root);
+	free(text);
+	return rc;
+}
+
+static void
+state_attempt_clear(struct attempt *a)
+{
+	free(a->ca);
+	free(a->phase);
+	free(a->error);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+state_clear(struct cert_state *st)
+{
+	size_t	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->nhistory && i < STATE_HISTORY_MAX; i++)
+		state_attempt_clear(&st->history[i]);
+	free(st->last_error);
+	free(st->ca);
+	memset(st, 0, sizeof(*st));
+}
+
+void
+state_add_attempt(struct cert_state *st, const struct attempt *a)
+{
+	struct attempt	*h = st->history;
+
+	if (st->nhistory == STATE_HISTORY_MAX)
+		state_attempt_clear(&h[--st->nhistory]);
+	memmove(&h[1], &h[0], st->nhistory * sizeof(*h));
+	h[0].started = a->started;
+	h[0].finished = a->finished;
+	h[0].ok = a->ok;
+	h[0].ca = state_strdup(a->ca);
+	h[0].phase = state_strdup(a->phase);
+	h[0].error = state_strdup(a->error);
+	st->nhistory++;
+}

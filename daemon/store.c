@@ -1,0 +1,583 @@
+/*
+ * The certificate store.  See store.h and DESIGN.md "Files on disk".
+ *
+ * Crash safety rests on one ordering: a version directory v<N> is written
+ * completely (every file fsynced, then the directory) before the `current`
+ * symlink is switched to it with a rename().  Whatever moment the daemon
+ * dies, `current` names either the old complete version or the new one.
+ * What an interrupted install leaves (temporary files, a v<N> newer than
+ * `current`) is removed by store_recover() at the next start.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "fsutil.h"
+#include "store.h"
+
+#define STORE_CURRENT		"current"
+#define STORE_FILE_MAX		(1024 * 1024)
+
+enum store_file {
+	STORE_PRIVKEY,
+	STORE_CERT,
+	STORE_CHAIN,
+	STORE_FULLCHAIN,
+	STORE_COMBINED,
+	STORE_FILE__MAX
+};
+
+static const char *const store_file_names[STORE_FILE__MAX] = {
+	[STORE_PRIVKEY] = "privkey.pem",
+	[STORE_CERT] = "cert.pem",
+	[STORE_CHAIN] = "chain.pem",
+	[STORE_FULLCHAIN] = "fullchain.pem",
+	[STORE_COMBINED] = "combined.pem",
+};
+
+static const mode_t store_file_modes[STORE_FILE__MAX] = {
+	[STORE_PRIVKEY] = 0600,
+	[STORE_CERT] = 0644,
+	[STORE_CHAIN] = 0644,
+	[STORE_FULLCHAIN] = 0644,
+	[STORE_COMBINED] = 0600,
+};
+
+/* The version numbers present in a certificate directory. */
+struct store_versions {
+	int		*v;
+	size_t		 n;
+};
+
+static void	 store_error(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	 store_name_valid(const char *);
+static int	 store_parse_version(const char *);
+static int	 store_list_versions(const char *, struct store_versions *);
+static int	 store_version_cmp(const void *, const void *);
+static int	 store_link_version(const char *);
+static int	 store_remove_version(const char *, int);
+static int	 store_version_complete(const char *, int);
+static char	*store_concat(const char *, const char *, const char *);
+static int	 store_write_version(const char *, const struct store_files *,
+		    char **);
+static int	 store_switch_current(const char *, int, char **);
+static void	 store_prune(const char *, int);
+
+/* Sets *cause, or logs when the caller passed no cause. */
+static void
+store_error(char **cause, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	if (cause != NULL)
+		*cause = msg;
+	else {
+		log_warnx("%s", msg != NULL ? msg : "store: out of memory");
+		free(msg);
+	}
+}
+
+/* A section name is one path component. */
+static int
+store_name_valid(const char *name)
+{
+	return *name != '\0' && strchr(name, '/') == NULL &&
+	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* "v<N>" with N a positive decimal without leading zeros, else -1. */
+static int
+store_parse_version(const char *s)
+{
+	long	 n = 0;
+
+	if (s[0] != 'v' || s[1] < '1' || s[1] > '9')
+		return -1;
+	for (s++; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (*s - '0');
+		if (n >= INT_MAX)
+			return -1;
+	}
+	return (int)n;
+}
+
+static int
+store_version_cmp(const void *a, const void *b)
+{
+	int	x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;	/* newest first */
+}
+
+/*
+ * Every v<N> entry in dir, newest first.  Any kind of entry counts, so a
+ * new version never collides with a stray file of the same name.  A
+ * missing dir has no versions.
+ */
+static int
+store_list_versions(const char *dir, struct store_versions *vs)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		*nv, n;
+
+	vs->v = NULL;
+	vs->n = 0;
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if ((n = store_parse_version(de->d_name)) == -1)
+			continue;
+		nv = reallocarray(vs->v, vs->n + 1, sizeof(*vs->v));
+		if (nv == NULL) {
+			closedir(d);
+			free(vs->v);
+			vs->v = NULL;
+			vs->n = 0;
+			errno = ENOMEM;
+			return -1;
+		}
+		vs->v = nv;
+		vs->v[vs->n++] = n;
+	}
+	closedir(d);
+	if (vs->n > 0)
+		qsort(vs->v, vs->n, sizeof(*vs->v), store_version_cmp);
+	return 0;
+}
+
+/* The version the `current` link in certdir names, 0 if none. */
+static int
+store_link_version(const char *certdir)
+{
+	char	*link;
+	char	 target[64];
+	ssize_t	 n;
+	int	 v = 0;
+
+	link = fs_path("%s/%s", certdir, STORE_CURRENT);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n == -1) {
+		if (errno != ENOENT)
+			log_warn("readlink %s", link);
+		goto out;
+	}
+	target[n] = '\0';
+	if ((v = store_parse_version(target)) == -1) {
+		log_warnx("%s: unexpected target \"%s\"", link, target);
+		v = 0;
+	}
+out:
+	free(link);
+	return v;
+}
+
+char *
+store_cert_dir(const char *state_dir, const char *name)
+{
+	return fs_path("%s/certs/%s", state_dir, name);
+}
+
+int
+store_current_version(const char *state_dir, const char *name)
+{
+	char	*certdir;
+	int	 v;
+
+	certdir = store_cert_dir(state_dir, name);
+	v = store_link_version(certdir);
+	free(certdir);
+	return v;
+}
+
+/* a + b + c, each ending in a newline when not empty; malloc'd. */
+static char *
+store_concat(const char *a, const char *b, const char *c)
+{
+	const char	*part[3] = { a, b, c };
+	char		*buf, *p;
+	size_t		 len = 0, l, i;
+
+	for (i = 0; i < 3; i++)
+		len += strlen(part[i]) + 1;
+	if ((buf = malloc(len + 1)) == NULL)
+		fatal("%s", __func__);
+	p = buf;
+	for (i = 0; i < 3; i++) {
+		if ((l = strlen(part[i])) == 0)
+			continue;
+		memcpy(p, part[i], l);
+		p += l;
+		if (part[i][l - 1] != '\n')
+			*p++ = '\n';
+	}
+	*p = '\0';
+	return buf;
+}
+
+/* Writes the five files into the (new, empty) directory vdir. */
+static int
+store_write_version(const char *vdir, const struct store_files *f,
+    char **cause)
+{
+	const char	*data[STORE_FILE__MAX];
+	char		*fullchain, *combined, *path;
+	int		 i, rc = -1;
+
+	fullchain = store_concat(f->cert_pem, f->chain_pem, "");
+	combined = store_concat(f->key_pem, fullchain, "");
+	data[STORE_PRIVKEY] = f->key_pem;
+	data[STORE_CERT] = f->cert_pem;
+	data[STORE_CHAIN] = f->chain_pem;
+	data[STORE_FULLCHAIN] = fullchain;
+	data[STORE_COMBINED] = combined;
+
+	for (i = 0; i < STORE_FILE__MAX; i++) {
+		path = fs_path("%s/%s", vdir, store_file_names[i]);
+		if (fs_write_atomic(path, data[i], strlen(data[i]),
+		    store_file_modes[i], cause) == -1) {
+			free(path);
+			goto out;
+		}
+		free(path);
+	}
+	if (fs_fsync_dir(vdir, cause) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(fullchain);
+	OPENSSL_cleanse(combined, strlen(combined));
+	free(combined);
+	return rc;
+}
+
+/*
+ * Points certdir/current at v<version>: a symlink under a temporary name,
+ * renamed over `current` (atomic).  The caller fsyncs certdir.
+ */
+static int
+store_switch_current(const char *certdir, int version, char **cause)
+{
+	char	*tmp = NULL, *link, *target;
+	int	 rc = -1, tries;
+
+	link = fs_path("%s/%s", certdir, STORE_CURRENT);
+	target = fs_path("v%d", version);
+	for (tries = 0; ; tries++) {
+		free(tmp);
+		tmp = fs_path("%s%s%08x", link, FS_TMP_INFIX,
+		    (unsigned)random());
+		if (symlink(target, tmp) == 0)
+			break;
+		if (errno != EEXIST || tries == 100) {
+			store_error(cause, "symlink %s: %s", tmp,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	if (rename(tmp, link) == -1) {
+		store_error(cause, "rename %s: %s", link,
+		    strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(link);
+	free(target);
+	return rc;
+}
+
+/*
+ * Removes certdir/v<version> and what is in it (plain files only: the
+ * store never puts a directory there).
+ */
+static int
+store_remove_version(const char *certdir, int version)
+{
+	DIR		*d = NULL;
+	struct dirent	*de;
+	char		*vdir;
+	int		 fd, rc = -1;
+
+	vdir = fs_path("%s/v%d", certdir, version);
+	fd = open(vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOTDIR || errno == ELOOP) {
+			/* A stray file or link by that name. */
+			if (unlink(vdir) == -1) {
+				log_warn("unlink %s", vdir);
+				goto out;
+			}
+			rc = 0;
+		} else if (errno == ENOENT)
+			rc = 0;
+		else
+			log_warn("open %s", vdir);
+		goto out;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		log_warn("opendir %s", vdir);
+		close(fd);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1) {
+			log_warn("unlink %s/%s", vdir, de->d_name);
+			goto out;
+		}
+	}
+	if (rmdir(vdir) == -1) {
+		log_warn("rmdir %s", vdir);
+		goto out;
+	}
+	log_debug("removed %s", vdir);
+	rc = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	free(vdir);
+	return rc;
+}
+
+/* Keeps the newest STORE_KEEP versions, and `current` whatever its age. */
+static void
+store_prune(const char *certdir, int current)
+{
+	struct store_versions	 vs;
+	size_t			 i, kept = 0;
+	int			 removed = 0;
+
+	if (store_list_versions(certdir, &vs) == -1) {
+		log_warn("prune %s", certdir);
+		return;
+	}
+	if (current > 0)
+		kept++;
+	for (i = 0; i < vs.n; i++) {
+		if (vs.v[i] == current)
+			continue;
+		if (kept < STORE_KEEP) {
+			kept++;
+			continue;
+		}
+		if (store_remove_version(certdir, vs.v[i]) == 0)
+			removed = 1;
+	}
+	if (removed)
+		(void)fs_fsync_dir(certdir, NULL);
+	free(vs.v);
+}
+
+int
+store_install(const char *state_dir, const char *name,
+    const struct store_files *f, char **cause)
+{
+	struct store_versions	 vs = { NULL, 0 };
+	char			*certdir = NULL, *vdir = NULL;
+	int			 version = 0, created = 0, rc = -1;
+
+	if (!store_name_valid(name)) {
+		store_error(cause, "invalid certificate name \"%s\"",
+		    name);
+		goto out;
+	}
+	certdir = store_cert_dir(state_dir, name);
+	if (fs_mkdir_p(certdir, 0755, cause) == -1)
+		goto out;
+	if (store_list_versions(certdir, &vs) == -1) {
+		store_error(cause, "opendir %s: %s", certdir,
+		    strerror(errno));
+		goto out;
+	}
+	if (vs.n > 0 && vs.v[0] == INT_MAX - 1) {
+		store_error(cause, "%s: version numbers exhausted",
+		    certdir);
+		goto out;
+	}
+	version = vs.n > 0 ? vs.v[0] + 1 : 1;
+
+	vdir = fs_path("%s/v%d", certdir, version);
+	if (mkdir(vdir, 0755) == -1) {
+		store_error(cause, "mkdir %s: %s", vdir,
+		    strerror(errno));
+		goto out;
+	}
+	created = 1;
+	if (store_write_version(vdir, f, cause) == -1 ||
+	    fs_fsync_dir(certdir, cause) == -1 ||
+	    store_switch_current(certdir, version, cause) == -1)
+		goto out;
+	rc = version;	/* from here on, v<version> is live */
+	if (fs_fsync_dir(certdir, NULL) == -1) {
+		/*
+		 * After a crash `current` may still name the old version:
+		 * keep every old version until a later install syncs.
+		 */
+		log_warnx("%s: version %d installed but not yet durable",
+		    name, version);
+		goto out;
+	}
+	log_debug("%s: installed version %d", name, version);
+	store_prune(certdir, version);
+out:
+	/* On failure `current` was not touched: the partial version goes. */
+	if (rc == -1 && created)
+		(void)store_remove_version(certdir, version);
+	free(vs.v);
+	free(vdir);
+	free(certdir);
+	return rc;
+}
+
+int
+store_read_current(const char *state_dir, const char *name,
+    struct store_files *f, char **cause)
+{
+	char	*certdir, *path;
+	char	**dst[3];
+	int	 version, i, rc = -1;
+
+	memset(f, 0, sizeof(*f));
+	dst[0] = &f->key_pem;
+	dst[1] = &f->cert_pem;
+	dst[2] = &f->chain_pem;
+
+	certdir = store_cert_dir(state_dir, name);
+	/* Read the link once: the three files come from one version. */
+	if ((version = store_link_version(certdir)) == 0) {
+		store_error(cause, "%s: no current certificate",
+		    certdir);
+		goto out;
+	}
+	for (i = 0; i < 3; i++) {
+		path = fs_path("%s/v%d/%s", certdir, version,
+		    store_file_names[i]);
+		*dst[i] = fs_read_file(path, STORE_FILE_MAX, NULL, cause);
+		free(path);
+		if (*dst[i] == NULL)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		store_files_clear(f);
+	free(certdir);
+	return rc;
+}
+
+void
+store_files_clear(struct store_files *f)
+{
+	if (f == NULL)
+		return;
+	if (f->key_pem != NULL) {
+		OPENSSL_cleanse(f->key_pem, strlen(f->key_pem));
+		free(f->key_pem);
+	}
+	free(f->cert_pem);
+	free(f->chain_pem);
+	memset(f, 0, sizeof(*f));
+}
+
+/* v<version> in certdir holds all five files. */
+static int
+store_version_complete(const char *certdir, int version)
+{
+	struct stat	 sb;
+	char		*path;
+	int		 i, ok = 1;
+
+	for (i = 0; i < STORE_FILE__MAX && ok; i++) {
+		path = fs_path("%s/v%d/%s", certdir, version,
+		    store_file_names[i]);
+		if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+			ok = 0;
+		free(path);
+	}
+	return ok;
+}
+
+int
+store_recover(const char *state_dir, const char *name)
+{
+	struct store_versions	 vs = { NULL, 0 };
+	struct stat		 sb;
+	char			*certdir, *vdir;
+	size_t			 i;
+	int			 current, found = 0, removed = 0, rc = 0;
+
+	certdir = store_cert_dir(state_dir, name);
+	if (stat(certdir, &sb) == -1 && errno == ENOENT)
+		goto out;	/* never installed */
+	if (fs_sweep_tmp(certdir) == -1)
+		rc = -1;
+	if (store_list_versions(certdir, &vs) == -1) {
+		log_warn("recover %s", certdir);
+		rc = -1;
+		goto out;
+	}
+	current = store_link_version(certdir);
+	for (i = 0; i < vs.n; i++) {
+		/*
+		 * Newer than current: an install that never switched over.
+		 * Incomplete: never usable.  Without a current version a
+		 * complete one is kept: it may be all there is.
+		 */
+		if (vs.v[i] != current &&
+		    ((current > 0 && vs.v[i] > current) ||
+		    !store_version_complete(certdir, vs.v[i]))) {
+			log_info("%s: removing unused version %d", certdir,
+			    vs.v[i]);
+			if (store_remove_version(certdir, vs.v[i]) == -1)
+				rc = -1;
+			removed = 1;
+			continue;
+		}
+		if (vs.v[i] == current)
+			found = 1;
+		vdir = fs_path("%s/v%d", certdir, vs.v[i]);
+		if (fs_sweep_tmp(vdir) == -1)
+			rc = -1;
+		free(vdir);
+	}
+	if (current > 0 && !found)
+		log_warnx("%s: current points at missing version %d",
+		    certdir, current);
+	else if (current > 0 && !store_version_complete(certdir, current))
+		log_warnx("%s: current version %d is incomplete", certdir,
+		    current);
+	if (removed && fs_fsync_dir(certdir, NULL) == -1)
+		rc = -1;
+out:
+	free(vs.v);
+	free(certdir);
+	return rc;
+}

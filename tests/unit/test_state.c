@@ -1,6 +1,325 @@
-int main(void);
+/*
+ * Unit tests for daemon/state.c, in a mkdtemp() directory.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "log.h"
+#include "daemon/fsutil.h"
+#include "daemon/state.h"
+
+struct fixture {
+	char	 tmp[64];
+	char	*path;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	strcpy(f->tmp, "/tmp/test_state.XXXXXX");
+	assert_non_null(mkdtemp(f->tmp));
+	f->path = fs_path("%s/state.json", f->tmp);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	unlink(f->path);
+	rmdir(f->tmp);
+	free(f->path);
+	free(f);
+	return 0;
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	assert_int_equal(fs_write_atomic(path, text, strlen(text), 0600,
+	    NULL), 0);
+}
+
+/* state_load must fail on text, with a cause naming the path and want. */
+static void
+assert_load_fails(const char *path, const char *text, const char *want)
+{
+	struct cert_state	 st;
+	char			*cause = NULL;
+
+	write_text(path, text);
+	assert_int_equal(state_load(path, &st, &cause), -1);
+	assert_non_null(cause);
+	if (strstr(cause, path) == NULL || strstr(cause, want) == NULL)
+		fail_msg("cause \"%s\" lacks \"%s\"", cause, want);
+	assert_int_equal(st.nhistory, 0);
+	assert_null(st.ca);
+	free(cause);
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct fixture		*f = *state;
+	struct cert_state	 st, in;
+	struct attempt		 a;
+	struct stat		 sb;
+	char			*cause = NULL;
+
+	memset(&in, 0, sizeof(in));
+	in.next_renewal = 1795428000;		/* 2026-11-23T10:00:00Z */
+	in.last_success = 1787652000;
+	in.failures = 3;
+	in.last_error = strdup("urn:ietf:params:acme:error:rateLimited: \"too\""
+	    " many\nrequests");
+	in.ca = strdup("letsencrypt");
+
+	/* Oldest first: the history ends up newest first. */
+	memset(&a, 0, sizeof(a));
+	a.started = 1787651000;
+	a.finished = 1787652000;
+	a.ok = true;
+	a.ca = "letsencrypt";
+	a.phase = "deploy";
+	state_add_attempt(&in, &a);
+	a.started = 1787700000;
+	a.finished = 0;			/* null */
+	a.ok = false;
+	a.ca = "zerossl";
+	a.phase = "finalize";
+	a.error = "badCSR";
+	state_add_attempt(&in, &a);
+	memset(&a, 0, sizeof(a));	/* all null */
+	state_add_attempt(&in, &a);
+	assert_int_equal(in.nhistory, 3);
+
+	assert_int_equal(state_save(f->path, &in, &cause), 0);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+
+	assert_int_equal(state_load(f->path, &st, &cause), 0);
+	assert_int_equal(st.next_renewal, in.next_renewal);
+	assert_int_equal(st.last_success, in.last_success);
+	assert_int_equal(st.failures, 3);
+	assert_string_equal(st.last_error, in.last_error);
+	assert_string_equal(st.ca, "letsencrypt");
+	assert_int_equal(st.nhistory, 3);
+
+	assert_int_equal(st.history[0].started, 0);
+	assert_int_equal(st.history[0].finished, 0);
+	assert_false(st.history[0].ok);
+	assert_null(st.history[0].ca);
+	assert_null(st.history[0].phase);
+	assert_null(st.history[0].error);
+
+	assert_int_equal(st.history[1].started, 1787700000);
+	assert_int_equal(st.history[1].finished, 0);
+	assert_false(st.history[1].ok);
+	assert_string_equal(st.history[1].ca, "zerossl");
+	assert_string_equal(st.history[1].phase, "finalize");
+	assert_string_equal(st.history[1].error, "badCSR");
+
+	assert_int_equal(st.history[2].started, 1787651000);
+	assert_int_equal(st.history[2].finished, 1787652000);
+	assert_true(st.history[2].ok);
+	assert_string_equal(st.history[2].ca, "letsencrypt");
+	assert_string_equal(st.history[2].phase, "deploy");
+	assert_null(st.history[2].error);
+	state_clear(&st);
+	assert_null(st.ca);
+	assert_int_equal(st.nhistory, 0);
+
+	/* An empty state: every time and string null. */
+	state_clear(&in);
+	assert_int_equal(state_save(f->path, &in, &cause), 0);
+	assert_int_equal(state_load(f->path, &st, &cause), 0);
+	assert_int_equal(st.next_renewal, 0);
+	assert_int_equal(st.last_success, 0);
+	assert_int_equal(st.failures, 0);
+	assert_null(st.last_error);
+	assert_null(st.ca);
+	assert_int_equal(st.nhistory, 0);
+	state_clear(&st);
+	state_clear(NULL);
+}
+
+static void
+test_file_format(void **state)
+{
+	struct fixture		*f = *state;
+	struct cert_state	 st;
+	char			*cause = NULL;
+
+	/* Hand-written: unknown members ignored, absent ones null. */
+	write_text(f->path, "{\"version\": 1, \"future\": {\"x\": [1]},\n"
+	    " \"next_renewal\": \"2026-11-23T11:00:00+01:00\",\n"
+	    " \"last_success\": null, \"failures\": 2,\n"
+	    " \"history\": [{\"ok\": true, \"started\": "
+	    "\"2026-08-25T10:00:00.5Z\", \"extra\": 1}]}\n");
+	assert_int_equal(state_load(f->path, &st, &cause), 0);
+	assert_int_equal(st.next_renewal, 1795428000);
+	assert_int_equal(st.last_success, 0);
+	assert_int_equal(st.failures, 2);
+	assert_null(st.last_error);
+	assert_int_equal(st.nhistory, 1);
+	assert_true(st.history[0].ok);
+	assert_int_equal(st.history[0].started, 1787652000);
+	state_clear(&st);
+}
+
+static void
+test_missing(void **state)
+{
+	struct fixture		*f = *state;
+	struct cert_state	 st;
+	char			*cause = NULL, *path;
+
+	memset(&st, 0xa5, sizeof(st));
+	assert_int_equal(state_load(f->path, &st, &cause), 1);
+	assert_null(cause);
+	assert_int_equal(st.nhistory, 0);
+	assert_null(st.ca);
+	assert_int_equal(st.next_renewal, 0);
+
+	/* Unreadable is not missing: a directory by that name. */
+	path = fs_path("%s/dir.json", f->tmp);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(state_load(path, &st, &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, path));
+	free(cause);
+	rmdir(path);
+	free(path);
+}
+
+static void
+test_corrupt(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_load_fails(f->path, "{\"version\": 1,\n\"failures\": 2,\n x",
+	    "line 3");
+	assert_load_fails(f->path, "", "line");
+	assert_load_fails(f->path, "[1, 2]", "object");
+	assert_load_fails(f->path, "{\"failures\": 1}", "version");
+	assert_load_fails(f->path, "{\"version\": 2}", "version");
+	assert_load_fails(f->path, "{\"version\": 1, \"version\": 1}",
+	    "duplicate");
+}
+
+static void
+test_wrong_type(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_load_fails(f->path, "{\"version\": \"1\"}", "version");
+	assert_load_fails(f->path, "{\"version\": 1, \"failures\": \"3\"}",
+	    "failures");
+	assert_load_fails(f->path, "{\"version\": 1, \"failures\": -1}",
+	    "failures");
+	assert_load_fails(f->path, "{\"version\": 1, \"ca\": 5}", "ca");
+	assert_load_fails(f->path, "{\"version\": 1, \"last_error\": true}",
+	    "last_error");
+	assert_load_fails(f->path, "{\"version\": 1, \"next_renewal\": 17}",
+	    "next_renewal");
+	assert_load_fails(f->path, "{\"version\": 1, \"next_renewal\": "
+	    "\"tomorrow\"}", "tomorrow");
+	assert_load_fails(f->path, "{\"version\": 1, \"history\": {}}",
+	    "history");
+	assert_load_fails(f->path, "{\"version\": 1, \"history\": [1]}",
+	    "history[0]");
+	/* A later entry is bad: the earlier one must not leak. */
+	assert_load_fails(f->path, "{\"version\": 1, \"history\": ["
+	    "{\"ok\": true, \"ca\": \"a\", \"phase\": \"b\"},"
+	    "{\"ok\": \"yes\"}]}", "history[1]: ok");
+	assert_load_fails(f->path, "{\"version\": 1, \"history\": ["
+	    "{\"ok\": true, \"ca\": \"a\", \"error\": 1}]}", "error");
+}
+
+static void
+test_history_cap(void **state)
+{
+	struct fixture		*f = *state;
+	struct cert_state	 st, in;
+	struct attempt		 a;
+	char			*cause = NULL, phase[16];
+	size_t			 i;
+
+	memset(&in, 0, sizeof(in));
+	memset(&a, 0, sizeof(a));
+	for (i = 0; i < STATE_HISTORY_MAX + 5; i++) {
+		snprintf(phase, sizeof(phase), "p%zu", i);
+		a.started = 1787000000 + (time_t)i;
+		a.phase = phase;
+		a.error = i % 2 ? "failed" : NULL;
+		state_add_attempt(&in, &a);
+		assert_int_equal(in.nhistory, i < STATE_HISTORY_MAX ? i + 1 :
+		    STATE_HISTORY_MAX);
+	}
+	/* Newest first; the five oldest are gone. */
+	for (i = 0; i < STATE_HISTORY_MAX; i++) {
+		snprintf(phase, sizeof(phase), "p%zu",
+		    STATE_HISTORY_MAX + 4 - i);
+		assert_string_equal(in.history[i].phase, phase);
+	}
+	assert_int_equal(state_save(f->path, &in, &cause), 0);
+	assert_int_equal(state_load(f->path, &st, &cause), 0);
+	assert_int_equal(st.nhistory, STATE_HISTORY_MAX);
+	for (i = 0; i < STATE_HISTORY_MAX; i++) {
+		assert_string_equal(st.history[i].phase, in.history[i].phase);
+		assert_int_equal(st.history[i].started, in.history[i].started);
+	}
+	state_clear(&st);
+	state_clear(&in);
+
+	/* A file with more entries than the cap keeps the newest. */
+	write_text(f->path, "{\"version\": 1, \"history\": ["
+	    "{\"ok\":true,\"phase\":\"0\"},{\"ok\":true},{\"ok\":true},"
+	    "{\"ok\":true},{\"ok\":true},{\"ok\":true},{\"ok\":true},"
+	    "{\"ok\":true},{\"ok\":true},{\"ok\":true},{\"ok\":false},"
+	    "{\"ok\":false}]}");
+	assert_int_equal(state_load(f->path, &st, &cause), 0);
+	assert_int_equal(st.nhistory, STATE_HISTORY_MAX);
+	assert_string_equal(st.history[0].phase, "0");
+	assert_true(st.history[STATE_HISTORY_MAX - 1].ok);
+	state_clear(&st);
+}
+
 int
 main(void)
 {
-	return 0;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_file_format, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_type, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_history_cap, setup,
+		    teardown),
+	};
+
+	log_init("test_state", LOG_TARGET_STDERR, LOG_WARNING);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
