@@ -95,6 +95,7 @@ daemon_new(struct config *conf)
 	d->started = time(NULL);
 	TAILQ_INIT(&d->certs);
 	TAILQ_INIT(&d->waiting);
+	TAILQ_INIT(&d->procs);
 	if ((d->base = event_base_new()) == NULL ||
 	    (d->http = http_new(d->base)) == NULL ||
 	    daemon_add_cas(d) == -1)
@@ -102,6 +103,7 @@ daemon_new(struct config *conf)
 	evsignal_assign(&d->ev_sigint, d->base, SIGINT, daemon_signal_cb, d);
 	evsignal_assign(&d->ev_sigterm, d->base, SIGTERM, daemon_signal_cb, d);
 	evsignal_assign(&d->ev_sighup, d->base, SIGHUP, daemon_signal_cb, d);
+	evsignal_assign(&d->ev_sigchld, d->base, SIGCHLD, daemon_signal_cb, d);
 	TAILQ_FOREACH(cc, &conf->certs, entry) {
 		if ((c = cert_new(d, cc)) == NULL)
 			goto fail;
@@ -155,6 +157,9 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 		daemon_shutdown(d, "SIGTERM");
 		break;
+	case SIGCHLD:
+		proc_reap(d);
+		break;
 	case SIGHUP:
 		log_notice("SIGHUP: configuration reload is not supported yet; "
 		    "restart the daemon to apply changes");
@@ -178,6 +183,7 @@ daemon_start(struct daemon *d, char **cause)
 	evsignal_add(&d->ev_sigint, NULL);
 	evsignal_add(&d->ev_sigterm, NULL);
 	evsignal_add(&d->ev_sighup, NULL);
+	evsignal_add(&d->ev_sigchld, NULL);
 	TAILQ_FOREACH(c, &d->certs, entry)
 		cert_start(c);
 	log_info("started: %zu certificate%s, %zu CA%s, control socket %s",
@@ -217,6 +223,8 @@ daemon_free(struct daemon *d)
 		TAILQ_REMOVE(&d->certs, c, entry);
 		cert_free(c);
 	}
+	while (!TAILQ_EMPTY(&d->procs))
+		proc_cancel(TAILQ_FIRST(&d->procs));
 	control_free(d->control);
 	http01_free(d->http01);
 	for (i = 0; i < d->ncas; i++) {
@@ -229,6 +237,7 @@ daemon_free(struct daemon *d)
 		event_del(&d->ev_sigint);
 		event_del(&d->ev_sigterm);
 		event_del(&d->ev_sighup);
+		event_del(&d->ev_sigchld);
 		event_base_free(d->base);
 	}
 	config_free(d->conf);

@@ -9,6 +9,7 @@
 
 #include "cert.h"
 #include "config.h"
+#include "proc.h"
 
 struct acme_client;
 struct control;
@@ -31,11 +32,13 @@ struct daemon {
 	struct cert_list	 certs;
 	struct cert_list	 waiting;	/* due, behind max-parallel */
 	unsigned		 running;	/* renewals in flight */
+	struct proc_list	 procs;		/* hooks running */
 	time_t			 started;
 	bool			 stopping;
 	struct event		 ev_sigint;
 	struct event		 ev_sigterm;
 	struct event		 ev_sighup;
+	struct event		 ev_sigchld;
 };
 
 /* daemon.c */
