@@ -115,7 +115,8 @@ struct config_errors {
 
 /*
  * Loads path and conf.d/NAME.conf in the same directory.  Returns NULL when
- * there was any error, with every message appended to errs.
+ * there was any error, with every message appended to errs (errs may be
+ * NULL; a message is lost only if memory ran out).
  */
 struct config	*config_load(const char *path, struct config_errors *errs);
 void		 config_free(struct config *);
