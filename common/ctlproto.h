@@ -5,6 +5,10 @@
 #ifndef COMMON_CTLPROTO_H
 #define COMMON_CTLPROTO_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
 #include <jansson.h>
 
 #define CTL_MAX_MESSAGE		(1024 * 1024)
@@ -22,12 +26,27 @@ enum ctl_error {
 
 extern const char *const ctl_error_names[CTL_ERR__MAX];
 
-/* Both return new references; id may be NULL (no id was readable). */
+/*
+ * Both return new references; id is borrowed and may be NULL (no id was
+ * readable: sent as null).  A NULL result_take is sent as {}.
+ */
 json_t	*ctlproto_ok(json_t *id, json_t *result_take);
 json_t	*ctlproto_error(json_t *id, enum ctl_error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* A NULL args_take is sent as {}. */
 json_t	*ctlproto_request(json_int_t id, const char *command, json_t *args_take);
 /* Compact one-line JSON plus '\n', malloc'd; NULL if over CTL_MAX_MESSAGE. */
 char	*ctlproto_encode(const json_t *);
+/*
+ * One received line (without its '\n') to a JSON object: a new reference,
+ * or NULL with *cause malloc'd (too long, invalid JSON, not an object).
+ */
+json_t	*ctlproto_decode(const char *line, size_t len, char **cause);
+/*
+ * The access rule: root and the daemon's own user (self) may run every
+ * command, control-group members the read-only ones, anyone else nothing.
+ */
+bool	 ctlproto_allowed(uid_t peer, uid_t self, bool member,
+	    bool readonly);
 
 #endif

@@ -1,0 +1,728 @@
+/*
+ * The control socket (DESIGN.md "Control protocol"): one listening Unix
+ * stream socket, one bufferevent per client, one JSON request per line.
+ *
+ * A client is never freed from inside its own callbacks or from a send in
+ * the middle of a loop: control_client_drop() marks it dead and a zero-time
+ * event frees it from the loop, so every caller may go on walking the list.
+ */
+#include <config.h>	/* generated; "config.h" is daemon/config.h */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <jansson.h>
+#include <systemd/sd-daemon.h>
+
+#include "ctlproto.h"
+#include "log.h"
+#include "control.h"
+#include "daemon.h"
+
+#define CONTROL_BACKLOG		128
+#define CONTROL_MAX_CLIENTS	256
+#define CONTROL_OUTPUT_MAX	(4 * 1024 * 1024)	/* unread bytes */
+
+struct ctl_client {
+	TAILQ_ENTRY(ctl_client)	 entry;
+	struct control		*control;
+	struct bufferevent	*bev;
+	struct event		 ev_free;	/* frees a dead client */
+	uint64_t		 id;
+	pid_t			 pid;
+	uid_t			 uid;
+	gid_t			 gid;
+	bool			 member;	/* of control-group */
+	bool			 watching;	/* gets every event */
+	bool			 closing;	/* freed once output is flushed */
+	bool			 dead;		/* free pending; ignore it */
+};
+
+TAILQ_HEAD(ctl_client_list, ctl_client);
+
+struct control {
+	struct daemon		*d;
+	struct evconnlistener	*listener;
+	char			*path;		/* unlinked at free; NULL if
+						   systemd's socket */
+	bool			 have_group;
+	gid_t			 gid;
+	struct ctl_client_list	 clients;
+	unsigned		 nclients;
+	uint64_t		 next_id;
+	struct event		 ev_resume;	/* accept again after EMFILE */
+};
+
+static void	control_client_drop(struct ctl_client *);
+
+static const struct control_cmd *
+control_cmd_find(const char *name)
+{
+	const struct control_cmd	*cmd;
+
+	for (cmd = control_cmds; cmd->name != NULL; cmd++) {
+		if (strcmp(cmd->name, name) == 0)
+			return cmd;
+	}
+	return NULL;
+}
+
+static void
+control_client_free(struct ctl_client *c)
+{
+	struct control	*ctl = c->control;
+
+	event_del(&c->ev_free);
+	TAILQ_REMOVE(&ctl->clients, c, entry);
+	ctl->nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+control_client_free_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	log_debug("control: client %llu gone", (unsigned long long)c->id);
+	control_client_free(c);
+}
+
+/* Forgets the client now; its memory goes back from the loop. */
+static void
+control_client_drop(struct ctl_client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	event_active(&c->ev_free, EV_TIMEOUT, 1);
+}
+
+/* Reads no more; the client goes once what it is owed is written. */
+static void
+control_client_close(struct ctl_client *c)
+{
+	if (c->dead || c->closing)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		control_client_drop(c);
+}
+
+static int
+control_client_write(struct ctl_client *c, const char *line, size_t len)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (c->dead)
+		return -1;
+	if (evbuffer_get_length(out) + len > CONTROL_OUTPUT_MAX) {
+		log_info("control: client %llu (pid %ld, uid %lu) does not "
+		    "read what it is sent; dropped",
+		    (unsigned long long)c->id, (long)c->pid,
+		    (unsigned long)c->uid);
+		control_client_drop(c);
+		return -1;
+	}
+	if (bufferevent_write(c->bev, line, len) == -1) {
+		log_warnx("control: client %llu: cannot queue %zu bytes",
+		    (unsigned long long)c->id, len);
+		control_client_drop(c);
+		return -1;
+	}
+	return 0;
+}
+
+int
+control_client_send(struct ctl_client *c, json_t *msg)
+{
+	json_t	*err = NULL;
+	char	*line = NULL;
+	int	 rc = -1;
+
+	if (c->dead || c->closing)
+		goto out;
+	if ((line = ctlproto_encode(msg)) == NULL) {
+		log_warnx("control: a message for client %llu does not "
+		    "encode within 1 MiB", (unsigned long long)c->id);
+		if (json_object_get(msg, "ok") == NULL)
+			goto out;	/* an event: skip it */
+		err = ctlproto_error(json_object_get(msg, "id"),
+		    CTL_ERR_INTERNAL, "the reply would be longer than 1 MiB");
+		if (err == NULL || (line = ctlproto_encode(err)) == NULL)
+			goto out;
+	}
+	rc = control_client_write(c, line, strlen(line));
+out:
+	json_decref(err);
+	free(line);
+	return rc;
+}
+
+uint64_t
+control_client_id(const struct ctl_client *c)
+{
+	return c->id;
+}
+
+void
+control_client_watch(struct ctl_client *c)
+{
+	c->watching = true;
+}
+
+int
+control_send(struct control *ctl, uint64_t id, json_t *msg)
+{
+	struct ctl_client	*c;
+
+	if (ctl == NULL)
+		return -1;
+	TAILQ_FOREACH(c, &ctl->clients, entry) {
+		if (c->id == id)
+			return control_client_send(c, msg);
+	}
+	return -1;
+}
+
+void
+control_broadcast_event(struct control *ctl, json_t *event)
+{
+	struct ctl_client	*c;
+	char			*line;
+	size_t			 len;
+
+	if (ctl == NULL)
+		return;
+	if ((line = ctlproto_encode(event)) == NULL) {
+		log_warnx("control: an event does not encode within 1 MiB");
+		return;
+	}
+	len = strlen(line);
+	TAILQ_FOREACH(c, &ctl->clients, entry) {
+		if (c->watching && !c->dead && !c->closing)
+			(void)control_client_write(c, line, len);
+	}
+	free(line);
+}
+
+static json_t *
+control_denied(const struct ctl_client *c, const char *name, json_t *id)
+{
+	log_info("control: '%.64s' refused to pid %ld uid %lu", name,
+	    (long)c->pid, (unsigned long)c->uid);
+	if (!c->member) {
+		return ctlproto_error(id, CTL_ERR_PERMISSION_DENIED,
+		    "permission denied: uid %lu is neither root nor a member "
+		    "of the control group", (unsigned long)c->uid);
+	}
+	return ctlproto_error(id, CTL_ERR_PERMISSION_DENIED,
+	    "permission denied: only root may run '%.64s'", name);
+}
+
+/* Answers one request line; len excludes the '\n'. */
+static void
+control_dispatch(struct ctl_client *c, const char *line, size_t len)
+{
+	const struct control_cmd	*cmd;
+	json_t				*req = NULL, *id, *args = NULL;
+	json_t				*result, *reply = NULL;
+	const char			*name;
+	char				*cause = NULL;
+	enum ctl_error			 code = CTL_ERR_INTERNAL;
+
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return;		/* a blank line is no request */
+	if ((req = ctlproto_decode(line, len, &cause)) == NULL) {
+		reply = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST, "%s",
+		    cause != NULL ? cause : "cannot decode the request");
+		goto out;
+	}
+	id = json_object_get(req, "id");
+	if ((name = json_string_value(json_object_get(req, "command"))) ==
+	    NULL) {
+		reply = ctlproto_error(id, CTL_ERR_BAD_REQUEST,
+		    "\"command\" is missing or not a string");
+		goto out;
+	}
+	/* Neither root nor a member: nothing, not even a known name. */
+	if (!ctlproto_allowed(c->uid, geteuid(), c->member, true)) {
+		reply = control_denied(c, name, id);
+		goto out;
+	}
+	if ((cmd = control_cmd_find(name)) == NULL) {
+		reply = ctlproto_error(id, CTL_ERR_UNKNOWN_COMMAND,
+		    "unknown command '%.64s'", name);
+		goto out;
+	}
+	args = json_object_get(req, "args");
+	if (args == NULL || json_is_null(args))
+		args = json_object();
+	else if (json_is_object(args))
+		json_incref(args);
+	else {
+		args = NULL;
+		reply = ctlproto_error(id, CTL_ERR_BAD_REQUEST,
+		    "\"args\" is not an object");
+		goto out;
+	}
+	if (args == NULL)
+		goto out;
+	if (!ctlproto_allowed(c->uid, geteuid(), c->member, cmd->readonly)) {
+		reply = control_denied(c, cmd->name, id);
+		goto out;
+	}
+	log_debug("control: client %llu (pid %ld uid %lu): %s",
+	    (unsigned long long)c->id, (long)c->pid, (unsigned long)c->uid,
+	    cmd->name);
+	if ((result = cmd->exec(c->control->d, c, args, &code, &cause)) ==
+	    NULL) {
+		reply = ctlproto_error(id, code, "%s",
+		    cause != NULL ? cause : "the command failed");
+	} else
+		reply = ctlproto_ok(id, result);
+out:
+	if (reply != NULL)
+		(void)control_client_send(c, reply);
+	else
+		log_warnx("control: cannot build a reply (out of memory?)");
+	json_decref(reply);
+	json_decref(args);
+	json_decref(req);
+	free(cause);
+}
+
+static void
+control_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	json_t			*reply;
+	char			*line;
+	size_t			 len;
+
+	while (!c->dead && !c->closing) {
+		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) ==
+		    NULL)
+			break;
+		control_dispatch(c, line, len);
+		free(line);
+	}
+	if (c->dead || c->closing)
+		return;
+	if (evbuffer_get_length(in) >= CTL_MAX_MESSAGE) {
+		log_info("control: client %llu (pid %ld) sent a line over "
+		    "1 MiB; closing", (unsigned long long)c->id,
+		    (long)c->pid);
+		reply = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST,
+		    "message longer than 1 MiB");
+		if (reply != NULL)
+			(void)control_client_send(c, reply);
+		json_decref(reply);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		control_client_close(c);
+	}
+}
+
+static void
+control_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		control_client_drop(c);
+}
+
+static void
+control_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	if (what & BEV_EVENT_ERROR) {
+		log_debug("control: client %llu: %s", (unsigned long long)c->id,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		control_client_drop(c);
+	} else if (what & BEV_EVENT_EOF) {
+		/* Half-closed: it may still read the replies it is owed. */
+		control_client_close(c);
+	}
+}
+
+/* Whether uid/gid belongs to control-group, by its primary or other groups. */
+static bool
+control_peer_member(const struct control *ctl, uid_t uid, gid_t gid)
+{
+	struct passwd	*pw;
+	gid_t		*groups = NULL, *tmp;
+	int		 i, n = 32, want;
+	bool		 member = false;
+
+	if (!ctl->have_group)
+		return false;
+	if (gid == ctl->gid)
+		return true;
+	if ((pw = getpwuid(uid)) == NULL)
+		return false;
+	for (;;) {
+		if ((tmp = reallocarray(groups, n, sizeof *groups)) == NULL)
+			goto out;
+		groups = tmp;
+		want = n;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &want) !=
+		    -1) {
+			n = want;
+			break;
+		}
+		if (want <= n)
+			goto out;
+		n = want;
+	}
+	for (i = 0; i < n; i++) {
+		if (groups[i] == ctl->gid) {
+			member = true;
+			break;
+		}
+	}
+out:
+	free(groups);
+	return member;
+}
+
+static void
+control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	struct control		*ctl = arg;
+	struct ctl_client	*c = NULL;
+	struct ucred		 cred;
+	socklen_t		 credlen = sizeof cred;
+
+	if (ctl->nclients >= CONTROL_MAX_CLIENTS) {
+		log_info("control: %u clients already; refusing another",
+		    ctl->nclients);
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1) {
+		log_warn("control: getsockopt SO_PEERCRED");
+		goto fail;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		log_warn("control: calloc");
+		goto fail;
+	}
+	if ((c->bev = bufferevent_socket_new(ctl->d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		log_warnx("control: bufferevent_socket_new failed");
+		goto fail;
+	}
+	c->control = ctl;
+	c->id = ++ctl->next_id;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->member = control_peer_member(ctl, cred.uid, cred.gid);
+	evtimer_assign(&c->ev_free, ctl->d->base, control_client_free_cb, c);
+	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
+	ctl->nclients++;
+
+	/* Reading stops at 1 MiB without a newline: the line is too long. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_MAX_MESSAGE);
+	bufferevent_setcb(c->bev, control_read_cb, control_write_cb,
+	    control_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_debug("control: client %llu connected: pid %ld uid %lu gid %lu%s",
+	    (unsigned long long)c->id, (long)c->pid, (unsigned long)c->uid,
+	    (unsigned long)c->gid, c->member ? " (control-group)" : "");
+	return;
+fail:
+	if (c == NULL || c->bev == NULL)
+		evutil_closesocket(fd);
+	free(c);
+}
+
+static void
+control_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct control	*ctl = arg;
+
+	if (ctl->listener != NULL)
+		evconnlistener_enable(ctl->listener);
+}
+
+static void
+control_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct control	*ctl = arg;
+	struct timeval	 tv = { 1, 0 };
+	int		 error = EVUTIL_SOCKET_ERROR();
+
+	log_warnx("control: accept: %s", evutil_socket_error_to_string(error));
+	if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
+	    error == ENOMEM) {
+		/* Out of descriptors: try again in a second, not in a loop. */
+		evconnlistener_disable(l);
+		evtimer_add(&ctl->ev_resume, &tv);
+	}
+}
+
+static int
+control_mkparent(const char *path, char **cause)
+{
+	char	*dir = NULL, *slash;
+	int	 rc = -1;
+
+	if ((dir = strdup(path)) == NULL) {
+		*cause = strdup("out of memory");
+		goto out;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir) {
+		rc = 0;
+		goto out;
+	}
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		if (asprintf(cause, "cannot create %s: %s", dir,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+/* Removes a socket left by a dead daemon; fails if one still answers. */
+static int
+control_clear_stale(const struct sockaddr_un *sun, char **cause)
+{
+	const char	*path = sun->sun_path;
+	struct stat	 sb;
+	int		 fd = -1, error, rc = -1;
+
+	if (lstat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			rc = 0;
+		else if (asprintf(cause, "%s: %s", path, strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		if (asprintf(cause, "%s exists and is not a socket",
+		    path) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		if (asprintf(cause, "socket: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if (connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0)
+		error = 0;
+	else
+		error = errno;
+	if (error == 0 || error == EAGAIN || error == EINPROGRESS) {
+		/* EAGAIN: it is alive, with its backlog full. */
+		if (asprintf(cause, "another acme-renewd is listening on %s",
+		    path) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if (error != ECONNREFUSED) {
+		if (asprintf(cause, "%s: %s", path, strerror(error)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		if (asprintf(cause, "cannot remove the stale socket %s: %s",
+		    path, strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	log_info("control: removed the stale socket %s", path);
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* Binds path, mode 0660 and control-group; listen() is the listener's. */
+static int
+control_bind(struct control *ctl, const char *path, char **cause)
+{
+	struct sockaddr_un	 sun;
+	int			 fd = -1, rc = -1;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		if (asprintf(cause, "control socket path too long: %s",
+		    path) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	strcpy(sun.sun_path, path);
+	if (control_mkparent(path, cause) == -1 ||
+	    control_clear_stale(&sun, cause) == -1)
+		goto out;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		if (asprintf(cause, "socket: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (asprintf(cause, "bind %s: %s", path, strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if ((ctl->path = strdup(path)) == NULL) {
+		*cause = strdup("out of memory");
+		unlink(path);
+		goto out;
+	}
+	if (chmod(path, 0660) == -1) {
+		if (asprintf(cause, "chmod %s: %s", path,
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	if (ctl->have_group && chown(path, (uid_t)-1, ctl->gid) == -1) {
+		if (asprintf(cause, "chown %s to group %lu: %s", path,
+		    (unsigned long)ctl->gid, strerror(errno)) == -1)
+			*cause = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1 && fd != -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The socket systemd passed (acme-renewd.socket), or -1. */
+static int
+control_systemd_fd(void)
+{
+	int	 n;
+
+	if ((n = sd_listen_fds(1)) < 0) {
+		log_warnx("control: sd_listen_fds: %s", strerror(-n));
+		return -1;
+	}
+	if (n < 1)
+		return -1;
+	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL,
+	    0) <= 0) {
+		log_warnx("control: the socket systemd passed is not a "
+		    "listening Unix stream socket; ignoring it");
+		return -1;
+	}
+	if (evutil_make_socket_nonblocking(SD_LISTEN_FDS_START) == -1)
+		return -1;
+	return SD_LISTEN_FDS_START;
+}
+
+struct control *
+control_new(struct daemon *d, const char *path, const char *group,
+    char **cause)
+{
+	struct control	*ctl = NULL;
+	struct group	*gr;
+	int		 fd = -1, backlog = CONTROL_BACKLOG, rc = -1;
+
+	*cause = NULL;
+	if ((ctl = calloc(1, sizeof *ctl)) == NULL) {
+		*cause = strdup("out of memory");
+		goto out;
+	}
+	ctl->d = d;
+	TAILQ_INIT(&ctl->clients);
+	evtimer_assign(&ctl->ev_resume, d->base, control_resume_cb, ctl);
+
+	if (group != NULL && *group != '\0') {
+		errno = 0;
+		if ((gr = getgrnam(group)) == NULL) {
+			if (asprintf(cause, "control-group '%s': %s", group,
+			    errno != 0 ? strerror(errno) : "no such group") ==
+			    -1)
+				*cause = NULL;
+			goto out;
+		}
+		ctl->gid = gr->gr_gid;
+		ctl->have_group = true;
+	}
+
+	if ((fd = control_systemd_fd()) != -1) {
+		backlog = 0;	/* systemd listens already */
+		log_info("control: using the socket passed by systemd");
+	} else if ((fd = control_bind(ctl, path, cause)) == -1)
+		goto out;
+
+	ctl->listener = evconnlistener_new(d->base, control_accept_cb, ctl,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, backlog, fd);
+	if (ctl->listener == NULL) {
+		if (asprintf(cause, "listen on %s: %s",
+		    ctl->path != NULL ? ctl->path : "the systemd socket",
+		    strerror(errno)) == -1)
+			*cause = NULL;
+		close(fd);
+		goto out;
+	}
+	evconnlistener_set_error_cb(ctl->listener, control_accept_error_cb);
+	if (ctl->path != NULL)
+		log_info("control: listening on %s", ctl->path);
+	rc = 0;
+out:
+	if (rc == -1) {
+		if (*cause == NULL)
+			*cause = strdup("cannot open the control socket");
+		control_free(ctl);
+		ctl = NULL;
+	}
+	return ctl;
+}
+
+void
+control_free(struct control *ctl)
+{
+	struct ctl_client	*c;
+
+	if (ctl == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
+		control_client_free(c);
+	if (ctl->listener != NULL)
+		evconnlistener_free(ctl->listener);
+	event_del(&ctl->ev_resume);
+	if (ctl->path != NULL && unlink(ctl->path) == -1 && errno != ENOENT)
+		log_warn("control: unlink %s", ctl->path);
+	free(ctl->path);
+	free(ctl);
+}

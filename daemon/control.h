@@ -6,6 +6,7 @@
 #define DAEMON_CONTROL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -29,6 +30,23 @@ extern const struct control_cmd control_cmds[];
 /* Listens on path (mode 0660, group) or on the socket systemd passed. */
 struct control	*control_new(struct daemon *, const char *path,
 		    const char *group, char **cause);
+/* Closes every client and unlinks the socket if control_new made it. */
 void		 control_free(struct control *);
+
+/*
+ * Streaming (`watch`, `renew` with wait).  msg and event are borrowed.  A
+ * client that lets more than 4 MiB of output pile up is dropped.
+ */
+/* The client's id, unique for the daemon's life: keep it, not the pointer,
+ * to send to the client later (it may be gone by then). */
+uint64_t	 control_client_id(const struct ctl_client *);
+/* From now on the client gets every event (the `watch` command). */
+void		 control_client_watch(struct ctl_client *);
+/* 0, or -1 if the client is closing, gone or was just dropped. */
+int		 control_client_send(struct ctl_client *, json_t *msg);
+int		 control_send(struct control *, uint64_t client,
+		    json_t *msg);
+/* To every client that ran `watch`; ctl may be NULL. */
+void		 control_broadcast_event(struct control *, json_t *event);
 
 #endif
