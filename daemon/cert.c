@@ -316,6 +316,21 @@ cert_renew_now(struct cert *c)
 	return 0;
 }
 
+void
+cert_abandon(struct cert *c)
+{
+	event_del(&c->timer);
+	if (c->is_waiting) {
+		TAILQ_REMOVE(&c->d->waiting, c, waiting);
+		c->is_waiting = false;
+	}
+	if (c->job != NULL) {
+		renewal_free(c->job);
+		c->job = NULL;
+		c->d->running--;
+	}
+}
+
 static void
 cert_timer_cb(evutil_socket_t fd, short what, void *arg)
 {

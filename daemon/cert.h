@@ -53,6 +53,8 @@ void		 cert_start(struct cert *);
 /* Starts a renewal now (or queues it behind max-parallel).  -1 if one is
  * already running. */
 int		 cert_renew_now(struct cert *);
+/* Shutdown: stops the timer and drops any renewal in flight. */
+void		 cert_abandon(struct cert *);
 /* Called by the renewal when it ends; the job is freed by the cert. */
 void		 cert_renewal_done(struct cert *, bool ok, const char *phase,
 		    const char *error);

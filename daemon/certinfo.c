@@ -435,3 +435,24 @@ out:
 	BIO_free(cbio);
 	return rc;
 }
+
+char *
+certinfo_chain_top_issuer(const char *pem)
+{
+	BIO	*bio;
+	X509	*x, *top = NULL;
+	char	*issuer = NULL;
+
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return NULL;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		X509_free(top);
+		top = x;
+	}
+	ERR_clear_error();	/* the end of the text */
+	if (top != NULL)
+		issuer = certinfo_issuer(top);
+	X509_free(top);
+	BIO_free(bio);
+	return issuer;
+}

@@ -31,4 +31,11 @@ bool	 certinfo_names_equal(const struct certinfo *, const struct strlist *);
 int	 certinfo_split_chain(const char *pem, char **leaf, char **chain,
 	    char **cause);
 
+/*
+ * The issuer (CN, else one-line DN) of the last certificate in a PEM
+ * chain: the root the chain leads to, as preferred-chain names it.
+ * malloc'd, NULL if the text holds no certificate.
+ */
+char	*certinfo_chain_top_issuer(const char *pem);
+
 #endif

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "timeutil.h"
 #include "config.h"
+#include "proc.h"
 
 /* inih's line buffer; a longer line is an error, never cut. */
 #define CONF_MAX_LINE	65536
@@ -48,9 +49,9 @@
  * a config that asks for one is refused with "not supported yet" until the
  * flag (or the key's .supported in the tables below) is flipped.
  */
-static const bool have_rsa = false;		/* key-type rsa-* */
-static const bool have_dns01 = false;		/* challenge = dns-01 */
-static const bool have_tlsalpn01 = false;	/* challenge = tls-alpn-01 */
+static const bool have_rsa = true;		/* key-type rsa-* */
+static const bool have_dns01 = true;		/* challenge = dns-01 */
+static const bool have_tlsalpn01 = true;	/* challenge = tls-alpn-01 */
 static const bool have_ca_fallback = false;	/* more than one ca */
 static const bool have_metrics = false;		/* metrics-listen */
 
@@ -519,6 +520,38 @@ out:
 	return rc;
 }
 
+/*
+ * A hook command line: split as the daemon will run it (no shell), its
+ * program an absolute path to an executable, so a typo shows at
+ * --check-config rather than at the first renewal.
+ */
+static int
+parse_hook(struct conf_parser *p, const struct conf_key *k, void *field,
+    const char *value)
+{
+	char	**argv = NULL, *cause = NULL;
+	int	  rc = -1;
+
+	if (proc_split_argv(value, &argv, &cause) == -1) {
+		conf_key_error(p, "%s", cause != NULL ? cause : "bad command");
+		goto out;
+	}
+	if (argv[0][0] != '/') {
+		conf_key_error(p, "%s: must be an absolute path", argv[0]);
+		goto out;
+	}
+	if (access(argv[0], X_OK) == -1) {
+		conf_key_error(p, "%s: %s", argv[0], errno == EACCES ?
+		    "not executable" : strerror(errno));
+		goto out;
+	}
+	rc = conf_set_string(p, field, value);
+out:
+	proc_argv_free(argv);
+	free(cause);
+	return rc;
+}
+
 static int
 parse_bool(struct conf_parser *p, const struct conf_key *k, void *field,
     const char *value)
@@ -959,9 +992,9 @@ static const struct conf_key ca_keys[CA_KEY__MAX] = {
 	    A(account_key), true, 0, 0 },
 	[AK_TRUST_BUNDLE] = { "trust-bundle", parse_file, A(trust_bundle),
 	    true, 0, 0 },
-	[AK_EAB_KID] = { "eab-kid", parse_string, A(eab_kid), false, 0, 0 },
+	[AK_EAB_KID] = { "eab-kid", parse_string, A(eab_kid), true, 0, 0 },
 	[AK_EAB_HMAC_KEY_FILE] = { "eab-hmac-key-file", parse_file,
-	    A(eab_hmac_key_file), false, 0, 0 },
+	    A(eab_hmac_key_file), true, 0, 0 },
 };
 
 enum cert_key {
@@ -980,23 +1013,23 @@ static const struct conf_key cert_keys[CERT_KEY__MAX] = {
 	[CK_KEY_TYPE] = { "key-type", parse_key_type, C(key), true, 0, 0 },
 	[CK_REUSE_KEY] = { "reuse-key", parse_bool, C(reuse_key), true, 0, 0 },
 	[CK_PREFERRED_CHAIN] = { "preferred-chain", parse_string,
-	    C(preferred_chain), false, 0, 0 },
+	    C(preferred_chain), true, 0, 0 },
 	[CK_PROFILE] = { "profile", parse_string, C(profile), false, 0, 0 },
 	[CK_CHALLENGE] = { "challenge", parse_challenge, C(challenge),
 	    true, 0, 0 },
-	[CK_WEBROOT] = { "webroot", parse_path, C(webroot), false, 0, 0 },
-	[CK_DNS01_HOOK] = { "dns-01-hook", parse_string, C(dns01_hook),
-	    false, 0, 0 },
+	[CK_WEBROOT] = { "webroot", parse_path, C(webroot), true, 0, 0 },
+	[CK_DNS01_HOOK] = { "dns-01-hook", parse_hook, C(dns01_hook),
+	    true, 0, 0 },
 	[CK_DNS01_RFC2136_SERVER] = { "dns-01-rfc2136-server", parse_server,
-	    C(dns01_rfc2136_server), false, 0, 0 },
+	    C(dns01_rfc2136_server), true, 0, 0 },
 	[CK_DNS01_TSIG_KEY_FILE] = { "dns-01-tsig-key-file", parse_file,
-	    C(dns01_tsig_key_file), false, 0, 0 },
+	    C(dns01_tsig_key_file), true, 0, 0 },
 	[CK_DNS01_RESOLVERS] = { "dns-01-resolvers", parse_resolvers,
-	    C(dns01_resolvers), false, 0, 0 },
+	    C(dns01_resolvers), true, 0, 0 },
 	[CK_DNS01_PROPAGATION_CHECK] = { "dns-01-propagation-check",
-	    parse_bool, C(dns01_propagation_check), false, 0, 0 },
+	    parse_bool, C(dns01_propagation_check), true, 0, 0 },
 	[CK_DNS01_PROPAGATION_TIMEOUT] = { "dns-01-propagation-timeout",
-	    parse_duration, C(dns01_propagation_timeout), false, 1, 0 },
+	    parse_duration, C(dns01_propagation_timeout), true, 1, 0 },
 	[CK_RENEW_BEFORE] = { "renew-before", parse_renew_before,
 	    C(renew_before), true, 0, 0 },
 	[CK_DEPLOY_HOOK] = { "deploy-hook", parse_string, C(deploy_hook),

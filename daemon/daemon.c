@@ -58,6 +58,7 @@ daemon_slot_freed(struct daemon *d)
 }
 
 static void	daemon_signal_cb(evutil_socket_t, short, void *);
+static void	daemon_drain_cb(evutil_socket_t, short, void *);
 
 static int
 daemon_add_cas(struct daemon *d)
@@ -71,8 +72,8 @@ daemon_add_cas(struct daemon *d)
 		return -1;
 	TAILQ_FOREACH(ca, &d->conf->cas, entry) {
 		d->cas[d->ncas].name = strdup(ca->name);
-		d->cas[d->ncas].client = acme_client_new(d->base, d->http, ca,
-		    d->conf->daemon.state_dir);
+		d->cas[d->ncas].client = acme_client_new(d->base, d->http,
+		    &d->keygens, ca, d->conf->daemon.state_dir);
 		if (d->cas[d->ncas].name == NULL ||
 		    d->cas[d->ncas++].client == NULL)
 			return -1;
@@ -96,6 +97,8 @@ daemon_new(struct config *conf)
 	TAILQ_INIT(&d->certs);
 	TAILQ_INIT(&d->waiting);
 	TAILQ_INIT(&d->procs);
+	TAILQ_INIT(&d->keygens);
+	TAILQ_INIT(&d->dns01s);
 	if ((d->base = event_base_new()) == NULL ||
 	    (d->http = http_new(d->base)) == NULL ||
 	    daemon_add_cas(d) == -1)
@@ -104,6 +107,7 @@ daemon_new(struct config *conf)
 	evsignal_assign(&d->ev_sigterm, d->base, SIGTERM, daemon_signal_cb, d);
 	evsignal_assign(&d->ev_sighup, d->base, SIGHUP, daemon_signal_cb, d);
 	evsignal_assign(&d->ev_sigchld, d->base, SIGCHLD, daemon_signal_cb, d);
+	evtimer_assign(&d->drain, d->base, daemon_drain_cb, d);
 	TAILQ_FOREACH(cc, &conf->certs, entry) {
 		if ((c = cert_new(d, cc)) == NULL)
 			goto fail;
@@ -115,17 +119,35 @@ fail:
 	return NULL;
 }
 
-/* The standalone responder is needed by http-01 certificates only. */
+/* Listeners are opened only for the challenges some certificate uses. */
 static bool
-daemon_needs_http01(const struct daemon *d)
+daemon_uses(const struct daemon *d, enum challenge_type type, bool standalone)
 {
 	const struct cert	*c;
 
 	TAILQ_FOREACH(c, &d->certs, entry)
-		if (c->conf->challenge == CHALLENGE_HTTP01 &&
-		    c->conf->webroot == NULL)
+		if (c->conf->challenge == type &&
+		    (!standalone || c->conf->webroot == NULL))
 			return true;
 	return false;
+}
+
+#define DRAIN_MAX	50	/* tenths of a second to wait for cleanups */
+
+/* Exits once the DNS records we added are withdrawn, or time is up. */
+static void
+daemon_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	struct timeval	 tv = { 0, 100 * 1000 };
+
+	if (TAILQ_EMPTY(&d->dns01s) || ++d->drain_ticks >= DRAIN_MAX) {
+		if (!TAILQ_EMPTY(&d->dns01s))
+			log_warnx("exiting with dns-01 records not yet removed");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	evtimer_add(&d->drain, &tv);
 }
 
 static void
@@ -139,10 +161,11 @@ daemon_shutdown(struct daemon *d, const char *why)
 	sd_notify(0, "STOPPING=1");
 	d->stopping = true;
 	/* In-flight renewals are abandoned: the current certificates stay,
-	 * and the next start picks the schedule up from state.json. */
+	 * and the next start picks the schedule up from state.json.  What
+	 * they published (dns-01 records) is withdrawn before we exit. */
 	TAILQ_FOREACH(c, &d->certs, entry)
-		event_del(&c->timer);
-	event_base_loopexit(d->base, NULL);
+		cert_abandon(c);
+	daemon_drain_cb(-1, 0, d);
 }
 
 static void
@@ -174,8 +197,12 @@ daemon_start(struct daemon *d, char **cause)
 
 	if (fs_mkdir_p(d->conf->daemon.state_dir, 0755, cause) == -1)
 		return -1;
-	if (daemon_needs_http01(d) && (d->http01 = http01_new(d->base,
-	    d->conf->daemon.http01_listen, cause)) == NULL)
+	if (daemon_uses(d, CHALLENGE_HTTP01, true) && (d->http01 =
+	    http01_new(d->base, d->conf->daemon.http01_listen, cause)) == NULL)
+		return -1;
+	if (daemon_uses(d, CHALLENGE_TLSALPN01, false) && (d->tlsalpn01 =
+	    tlsalpn01_new(d->base, d->conf->daemon.tlsalpn01_listen,
+	    cause)) == NULL)
 		return -1;
 	if ((d->control = control_new(d, d->conf->daemon.control_socket,
 	    d->conf->daemon.control_group, cause)) == NULL)
@@ -223,10 +250,13 @@ daemon_free(struct daemon *d)
 		TAILQ_REMOVE(&d->certs, c, entry);
 		cert_free(c);
 	}
+	keygen_free_all(&d->keygens);
 	while (!TAILQ_EMPTY(&d->procs))
 		proc_cancel(TAILQ_FIRST(&d->procs));
+	dns01_free_all(d);
 	control_free(d->control);
 	http01_free(d->http01);
+	tlsalpn01_free(d->tlsalpn01);
 	for (i = 0; i < d->ncas; i++) {
 		acme_client_free(d->cas[i].client);
 		free(d->cas[i].name);
@@ -238,6 +268,7 @@ daemon_free(struct daemon *d)
 		event_del(&d->ev_sigterm);
 		event_del(&d->ev_sighup);
 		event_del(&d->ev_sigchld);
+		event_del(&d->drain);
 		event_base_free(d->base);
 	}
 	config_free(d->conf);

@@ -9,7 +9,9 @@
 
 #include "cert.h"
 #include "config.h"
+#include "keygen.h"
 #include "proc.h"
+#include "challenge/challenge.h"
 
 struct acme_client;
 struct control;
@@ -26,6 +28,7 @@ struct daemon {
 	struct config		*conf;
 	struct http		*http;
 	struct http01		*http01;	/* NULL unless listening */
+	struct tlsalpn01	*tlsalpn01;	/* NULL unless listening */
 	struct control		*control;
 	struct ca_slot		*cas;
 	size_t			 ncas;
@@ -33,12 +36,16 @@ struct daemon {
 	struct cert_list	 waiting;	/* due, behind max-parallel */
 	unsigned		 running;	/* renewals in flight */
 	struct proc_list	 procs;		/* hooks running */
+	struct keygen_list	 keygens;	/* keys being made */
+	struct dns01_list	 dns01s;	/* TXT records we published */
 	time_t			 started;
 	bool			 stopping;
 	struct event		 ev_sigint;
 	struct event		 ev_sigterm;
 	struct event		 ev_sighup;
 	struct event		 ev_sigchld;
+	struct event		 drain;		/* shutdown: cleanups pending */
+	int			 drain_ticks;
 };
 
 /* daemon.c */

@@ -34,6 +34,7 @@
 #include "cert.h"
 #include "challenge/challenge.h"
 #include "daemon.h"
+#include "keygen.h"
 #include "renewal.h"
 #include "store.h"
 
@@ -56,8 +57,11 @@ const char *const renewal_phase_names[PHASE__MAX] = {
 struct authz {
 	struct renewal		*r;
 	char			*url;
-	char			*identifier;
+	char			*identifier;	/* as the CA names it */
+	char			*chall_url;
 	char			*token;		/* http-01 token once published */
+	bool			 alpn;		/* tls-alpn-01 answer published */
+	struct dns01_record	*dns;		/* dns-01 record published */
 	struct acme_op		*op;
 	struct event		 timer;
 	int			 delay;
@@ -72,10 +76,14 @@ struct renewal {
 	char			*order_url;
 	char			*finalize_url;
 	char			*cert_url;
+	char			*default_chain;	/* while alternates are tried */
+	struct strlist		 alternates;	/* their URLs */
+	size_t			 nalt_tried;
 	struct authz		*authz;
 	size_t			 nauthz;
 	size_t			 nvalid;
 	EVP_PKEY		*key;
+	struct keygen		*keygen;
 	struct acme_op		*op;
 	struct event		 timer;		/* order polling */
 	int			 delay;
@@ -120,20 +128,16 @@ renewal_set_phase(struct renewal *r, enum renewal_phase phase)
 	renewal_log(r, LOG_DEBUG, "phase %s", renewal_phase_names[phase]);
 }
 
-/* Takes back every http-01 answer this renewal published. */
+static void	authz_unpublish(struct authz *);
+
+/* Takes back every answer this renewal published. */
 static void
 renewal_unpublish(struct renewal *r)
 {
 	size_t	i;
 
-	for (i = 0; i < r->nauthz; i++) {
-		if (r->authz[i].token == NULL)
-			continue;
-		if (r->cert->d->http01 != NULL)
-			http01_remove(r->cert->d->http01, r->authz[i].token);
-		free(r->authz[i].token);
-		r->authz[i].token = NULL;
-	}
+	for (i = 0; i < r->nauthz; i++)
+		authz_unpublish(&r->authz[i]);
 }
 
 /* Cancels every request and timer in flight. */
@@ -143,6 +147,8 @@ renewal_stop(struct renewal *r)
 	size_t	i;
 
 	renewal_unpublish(r);
+	keygen_cancel(r->keygen);
+	r->keygen = NULL;
 	acme_op_cancel(r->op);
 	r->op = NULL;
 	event_del(&r->timer);
@@ -281,6 +287,39 @@ out:
 	free(cause);
 }
 
+static void	download_done_cb(const struct acme_response *, void *);
+
+/* preferred-chain: the chain leads up to a root issued by that name. */
+static bool
+chain_is_preferred(const struct renewal *r, const char *pem)
+{
+	char	*top = certinfo_chain_top_issuer(pem);
+	bool	 ok = top != NULL &&
+		    strcmp(top, r->cert->conf->preferred_chain) == 0;
+
+	free(top);
+	return ok;
+}
+
+/* Tries the next alternate chain, or settles for the default one. */
+static void
+download_next_alternate(struct renewal *r)
+{
+	const char	*url;
+
+	if (r->nalt_tried == r->alternates.n) {
+		renewal_log(r, LOG_NOTICE, "no chain leads to \"%s\" (%zu "
+		    "offered); installing the default chain",
+		    r->cert->conf->preferred_chain, r->alternates.n + 1);
+		renewal_install(r, r->default_chain);
+		return;
+	}
+	url = r->alternates.v[r->nalt_tried++];
+	if ((r->op = acme_post(r->ca, url, NULL, download_done_cb,
+	    r)) == NULL)
+		renewal_fail(r, "out of memory");
+}
+
 static void
 download_done_cb(const struct acme_response *resp, void *arg)
 {
@@ -291,7 +330,20 @@ download_done_cb(const struct acme_response *resp, void *arg)
 		renewal_fail(r, "%s", resp->error);
 		return;
 	}
-	renewal_install(r, resp->raw);
+	if (r->cert->conf->preferred_chain == NULL ||
+	    chain_is_preferred(r, resp->raw)) {
+		renewal_install(r, resp->raw);
+		return;
+	}
+	if (r->default_chain == NULL) {
+		/* The first answer is the default chain; it names the rest. */
+		if ((r->default_chain = strdup(resp->raw)) == NULL ||
+		    acme_links(resp, "alternate", &r->alternates) == -1) {
+			renewal_fail(r, "out of memory");
+			return;
+		}
+	}
+	download_next_alternate(r);
 }
 
 static void
@@ -373,9 +425,9 @@ finalize_done_cb(const struct acme_response *resp, void *arg)
 	order_advance(r, resp);
 }
 
-/* The key for the new certificate: the current one with reuse-key. */
+/* With reuse-key, the current key if it is of the configured type. */
 static EVP_PKEY *
-renewal_key(struct renewal *r)
+renewal_reused_key(struct renewal *r)
 {
 	struct store_files	 files = { NULL, NULL, NULL };
 	EVP_PKEY		*key = NULL;
@@ -393,22 +445,15 @@ renewal_key(struct renewal *r)
 	}
 	store_files_clear(&files);
 	free(cause);
-	if (key == NULL)
-		key = keystore_generate(&r->cert->conf->key);
 	return key;
 }
 
 static void
-finalize_send(struct renewal *r)
+finalize_post(struct renewal *r)
 {
 	json_t	*payload;
 	char	*csr;
 
-	renewal_set_phase(r, PHASE_FINALIZE);
-	if ((r->key = renewal_key(r)) == NULL) {
-		renewal_fail(r, "cannot make a key");
-		return;
-	}
 	if ((csr = csr_build(r->key, r->cert->conf->domains.v,
 	    r->cert->conf->domains.n)) == NULL) {
 		renewal_fail(r, "cannot build the CSR");
@@ -424,6 +469,36 @@ finalize_send(struct renewal *r)
 	json_decref(payload);
 	if (r->op == NULL)
 		renewal_fail(r, "out of memory");
+}
+
+static void
+renewal_key_made_cb(EVP_PKEY *key, void *arg)
+{
+	struct renewal	*r = arg;
+	char		 kind[32];
+
+	r->keygen = NULL;
+	if (key == NULL) {
+		key_spec_format(&r->cert->conf->key, kind, sizeof(kind));
+		renewal_fail(r, "cannot make a %s key", kind);
+		return;
+	}
+	r->key = key;
+	finalize_post(r);
+}
+
+/* A new key is made off the loop (RSA takes seconds), then finalize. */
+static void
+finalize_send(struct renewal *r)
+{
+	renewal_set_phase(r, PHASE_FINALIZE);
+	if ((r->key = renewal_reused_key(r)) != NULL) {
+		finalize_post(r);
+		return;
+	}
+	if ((r->keygen = keygen_start(r->cert->d->base, &r->cert->d->keygens,
+	    &r->cert->conf->key, renewal_key_made_cb, r)) == NULL)
+		renewal_fail(r, "cannot start key generation");
 }
 
 /* --- authorizations and challenges ---------------------------------- */
@@ -480,50 +555,143 @@ challenge_done_cb(const struct acme_response *resp, void *arg)
 	authz_poll_later(a, resp);
 }
 
-/* Publishes the http-01 answer and asks the CA to validate. */
+/* Tells the CA the answer is in place (RFC 8555 §7.5.1). */
+static void
+authz_respond(struct authz *a)
+{
+	json_t	*empty;
+
+	a->r->phase = PHASE_CHALLENGES;
+	empty = json_object();
+	a->op = acme_post(a->r->ca, a->chall_url, empty, challenge_done_cb, a);
+	json_decref(empty);
+	if (a->op == NULL)
+		renewal_fail(a->r, "out of memory");
+}
+
+static void
+authz_dns_ready_cb(const char *error, void *arg)
+{
+	struct authz	*a = arg;
+
+	if (error != NULL) {
+		renewal_fail(a->r, "%s: dns-01: %s", a->identifier, error);
+		return;
+	}
+	renewal_log(a->r, LOG_INFO, "%s: TXT record in place", a->identifier);
+	authz_respond(a);
+}
+
+/* Puts the answer where the CA will look; -1 with *cause. */
+static int
+authz_publish(struct authz *a, const char *token, const char *keyauth,
+    char **cause)
+{
+	struct renewal		*r = a->r;
+	struct daemon		*d = r->cert->d;
+	const struct conf_cert	*conf = r->cert->conf;
+	char			*txt, *fqdn;
+
+	switch (conf->challenge) {
+	case CHALLENGE_HTTP01:
+		if (conf->webroot != NULL) {
+			if (webroot_publish(conf->webroot, token, keyauth,
+			    cause) == -1)
+				return -1;
+		} else if (d->http01 == NULL ||
+		    http01_add(d->http01, token, keyauth) == -1) {
+			*cause = xasprintf("the http-01 responder is not "
+			    "listening");
+			return -1;
+		}
+		return (a->token = strdup(token)) == NULL ? -1 : 0;
+	case CHALLENGE_TLSALPN01:
+		if (d->tlsalpn01 == NULL ||
+		    tlsalpn01_add(d->tlsalpn01, a->identifier, keyauth) == -1) {
+			*cause = xasprintf("the tls-alpn-01 responder is not "
+			    "listening");
+			return -1;
+		}
+		a->alpn = true;
+		return 0;
+	case CHALLENGE_DNS01:
+		txt = dns01_txt_value(keyauth);
+		fqdn = xasprintf("_acme-challenge.%s.", a->identifier);
+		if (txt != NULL && fqdn != NULL)
+			a->dns = dns01_publish(d, conf, r->cert->name, fqdn,
+			    txt, authz_dns_ready_cb, a, cause);
+		free(txt);
+		free(fqdn);
+		return a->dns == NULL ? -1 : 0;
+	default:
+		*cause = xasprintf("unknown challenge type");
+		return -1;
+	}
+}
+
+/* Takes the answer back, whatever became of the authorization. */
+static void
+authz_unpublish(struct authz *a)
+{
+	struct daemon		*d = a->r->cert->d;
+	const struct conf_cert	*conf = a->r->cert->conf;
+
+	if (a->token != NULL) {
+		if (conf->webroot != NULL)
+			webroot_remove(conf->webroot, a->token);
+		else if (d->http01 != NULL)
+			http01_remove(d->http01, a->token);
+		free(a->token);
+		a->token = NULL;
+	}
+	if (a->alpn && d->tlsalpn01 != NULL)
+		tlsalpn01_remove(d->tlsalpn01, a->identifier);
+	a->alpn = false;
+	dns01_unpublish(a->dns);	/* removes the record, then frees */
+	a->dns = NULL;
+}
+
+/* Publishes the answer to the configured challenge, then responds. */
 static void
 authz_answer(struct authz *a, const json_t *authz)
 {
 	struct renewal	*r = a->r;
-	json_t		*ch, *empty;
+	const char	*want = challenge_type_names[r->cert->conf->challenge];
+	json_t		*ch;
 	const char	*type, *token = NULL, *url = NULL;
-	char		*keyauth;
+	char		*keyauth, *cause = NULL;
 	size_t		 i;
 
 	json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
 		if ((type = json_str(ch, "type")) != NULL &&
-		    strcmp(type, "http-01") == 0) {
+		    strcmp(type, want) == 0) {
 			token = json_str(ch, "token");
 			url = json_str(ch, "url");
 			break;
 		}
 	}
 	if (token == NULL || url == NULL) {
-		renewal_fail(r, "%s: the CA offers no http-01 challenge",
-		    a->identifier);
+		renewal_fail(r, "%s: the CA offers no %s challenge for this "
+		    "name", a->identifier, want);
 		return;
 	}
-	if (r->cert->d->http01 == NULL) {
-		renewal_fail(r, "%s: no http-01 responder is listening",
-		    a->identifier);
+	if ((a->chall_url = strdup(url)) == NULL ||
+	    (keyauth = jws_key_authorization(acme_client_account_key(r->ca),
+	    token)) == NULL) {
+		renewal_fail(r, "out of memory");
 		return;
 	}
-	keyauth = jws_key_authorization(acme_client_account_key(r->ca), token);
-	if (keyauth == NULL || (a->token = strdup(token)) == NULL ||
-	    http01_add(r->cert->d->http01, token, keyauth) == -1) {
+	if (authz_publish(a, token, keyauth, &cause) == -1) {
 		free(keyauth);
-		renewal_fail(r, "%s: cannot publish the http-01 answer",
-		    a->identifier);
+		renewal_fail(r, "%s: %s: %s", a->identifier, want,
+		    cause != NULL ? cause : "cannot publish the answer");
+		free(cause);
 		return;
 	}
 	free(keyauth);
-	r->phase = PHASE_CHALLENGES;
-	renewal_log(r, LOG_INFO, "%s: answering http-01", a->identifier);
-	empty = json_object();
-	a->op = acme_post(r->ca, url, empty, challenge_done_cb, a);
-	json_decref(empty);
-	if (a->op == NULL)
-		renewal_fail(r, "out of memory");
+	renewal_log(r, LOG_INFO, "%s: answering %s", a->identifier, want);
+	if (a->dns == NULL)
+		authz_respond(a);	/* dns-01 responds once visible */
 }
 
 static void
@@ -722,6 +890,7 @@ renewal_free(struct renewal *r)
 	event_del(&r->endev);
 	for (i = 0; i < r->nauthz; i++) {
 		free(r->authz[i].url);
+		free(r->authz[i].chall_url);
 		free(r->authz[i].identifier);
 	}
 	free(r->authz);
@@ -729,6 +898,10 @@ renewal_free(struct renewal *r)
 	free(r->order_url);
 	free(r->finalize_url);
 	free(r->cert_url);
+	free(r->default_chain);
+	for (i = 0; i < r->alternates.n; i++)
+		free(r->alternates.v[i]);
+	free(r->alternates.v);
 	free(r->error);
 	free(r);
 }

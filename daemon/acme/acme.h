@@ -33,11 +33,18 @@ int		 keystore_sign(EVP_PKEY *, const void *msg, size_t len,
 json_t		*jws_jwk(EVP_PKEY *);		/* public JWK, new reference */
 char		*jws_thumbprint(EVP_PKEY *);	/* base64url SHA-256 */
 /*
- * Protected header {alg, nonce, url} plus kid, or jwk when kid is NULL.
+ * Protected header {alg, nonce, url} plus kid, or jwk when kid is NULL;
+ * nonce NULL leaves it out (the inner JWS of keyChange, §7.3.5).
  * payload NULL means POST-as-GET (empty payload).  Returns the JSON text.
  */
 char		*jws_sign(EVP_PKEY *, const char *kid, const char *nonce,
 		    const char *url, const char *payload);
+/*
+ * The externalAccountBinding member of a newAccount payload (RFC 8555
+ * §7.3.4): a JWS over the account's JWK, HS256 with the CA's MAC key.
+ */
+json_t		*jws_eab(EVP_PKEY *account_key, const char *kid,
+		    const unsigned char *hmac, size_t hmaclen, const char *url);
 /* token "." thumbprint (RFC 8555 §8.1). */
 char		*jws_key_authorization(EVP_PKEY *account_key, const char *token);
 
@@ -71,8 +78,10 @@ struct acme_response {
 
 typedef void (*acme_cb)(const struct acme_response *, void *arg);
 
+struct keygen_list;
 struct acme_client *acme_client_new(struct event_base *, struct http *,
-		    const struct conf_ca *, const char *state_dir);
+		    struct keygen_list *, const struct conf_ca *,
+		    const char *state_dir);
 void		 acme_client_free(struct acme_client *);
 /* Takes a new conf_ca after reload (the old one is about to be freed). */
 void		 acme_client_set_conf(struct acme_client *, const struct conf_ca *);
@@ -92,5 +101,8 @@ struct acme_op	*acme_post(struct acme_client *, const char *url,
 struct acme_op	*acme_post_res(struct acme_client *, const char *res,
 		    json_t *payload, acme_cb, void *arg);
 void		 acme_op_cancel(struct acme_op *);
+/* Appends to out the URLs of resp's Link headers with rel=REL (copies). */
+int		 acme_links(const struct acme_response *, const char *rel,
+		    struct strlist *out);
 
 #endif

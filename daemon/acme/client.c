@@ -29,6 +29,8 @@
 #include "util.h"
 #include "../fsutil.h"
 #include "../http.h"
+#include "../keygen.h"
+#include "b64url.h"
 #include "acme.h"
 
 #define NONCE_POOL		8
@@ -47,6 +49,8 @@ TAILQ_HEAD(acme_op_list, acme_op);
 struct acme_client {
 	struct event_base	*base;
 	struct http		*http;
+	struct keygen_list	*keygens;
+	struct keygen		*keygen;	/* account key being made */
 	const struct conf_ca	*conf;
 	char			*name;
 	char			*account_dir;
@@ -459,7 +463,7 @@ acme_post_res(struct acme_client *c, const char *res, json_t *payload,
 	return op_start(c, NULL, res, payload, cb, arg);
 }
 
-/* Loads the account key, or makes and stores one (0600). */
+/* Loads the account key: 0, 1 when there is none yet, -1 with *cause. */
 static int
 account_key_load(struct acme_client *c, char **cause)
 {
@@ -468,25 +472,42 @@ account_key_load(struct acme_client *c, char **cause)
 	int		 rc = -1;
 
 	path = fs_path("%s/account-key.pem", c->account_dir);
-	if (access(path, F_OK) == 0) {
-		if ((pem = fs_read_file(path, 1 << 20, &len, cause)) == NULL)
-			goto out;
-		if ((c->key = keystore_from_pem(pem)) == NULL) {
-			*cause = xasprintf("%s: not a private key", path);
-			goto out;
-		}
-	} else {
-		if (fs_mkdir_p(c->account_dir, 0700, cause) == -1)
-			goto out;
-		if ((c->key = keystore_generate(&c->conf->account_key)) == NULL ||
-		    (pem = keystore_to_pem(c->key)) == NULL) {
-			*cause = xasprintf("cannot make an account key");
-			goto out;
-		}
-		if (fs_write_atomic(path, pem, strlen(pem), 0600, cause) == -1)
-			goto out;
-		log_info("CA %s: new account key in %s", c->name, path);
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		rc = 1;
+		goto out;
 	}
+	if ((pem = fs_read_file(path, 1 << 20, &len, cause)) == NULL)
+		goto out;
+	if ((c->key = keystore_from_pem(pem)) == NULL) {
+		*cause = xasprintf("%s: not a private key", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (pem != NULL)
+		OPENSSL_cleanse(pem, strlen(pem));
+	free(pem);
+	free(path);
+	return rc;
+}
+
+/* Stores a new account key (0600) before it is ever used. */
+static int
+account_key_store(struct acme_client *c, EVP_PKEY *key, char **cause)
+{
+	char		*path = NULL, *pem = NULL;
+	int		 rc = -1;
+
+	path = fs_path("%s/account-key.pem", c->account_dir);
+	if (fs_mkdir_p(c->account_dir, 0700, cause) == -1)
+		goto out;
+	if ((pem = keystore_to_pem(key)) == NULL) {
+		*cause = xasprintf("cannot serialize the account key");
+		goto out;
+	}
+	if (fs_write_atomic(path, pem, strlen(pem), 0600, cause) == -1)
+		goto out;
+	log_info("CA %s: new account key in %s", c->name, path);
 	rc = 0;
 out:
 	if (pem != NULL)
@@ -521,31 +542,123 @@ out:
 	free(cause);
 }
 
+/* Setup failed: every waiting request fails with the reason. */
+static void
+client_setup_failed(struct acme_client *c, const char *why)
+{
+	log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name }, "%s", why);
+	c->state = CLIENT_IDLE;
+	client_fail_waiting(c, why);
+}
+
+/* The externalAccountBinding member, or NULL with *cause. */
+static json_t *
+account_eab(struct acme_client *c, char **cause)
+{
+	char		*text = NULL, *end;
+	unsigned char	*hmac = NULL;
+	size_t		 len = 0, hmaclen = 0;
+	json_t		*eab = NULL;
+
+	if ((text = fs_read_file(c->conf->eab_hmac_key_file, 4096, &len,
+	    cause)) == NULL)
+		goto out;
+	/* The key as the CA hands it out: base64url, maybe a newline. */
+	for (end = text + len; end > text && (end[-1] == '\n' ||
+	    end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'); end--)
+		end[-1] = '\0';
+	if ((hmac = b64url_decode(text, &hmaclen)) == NULL || hmaclen == 0) {
+		*cause = xasprintf("eab-hmac-key-file %s: not a base64url key",
+		    c->conf->eab_hmac_key_file);
+		goto out;
+	}
+	if ((eab = jws_eab(c->key, c->conf->eab_kid, hmac, hmaclen,
+	    acme_client_url(c, "newAccount"))) == NULL)
+		*cause = xasprintf("cannot build the external account binding");
+out:
+	if (text != NULL)
+		OPENSSL_cleanse(text, len);
+	if (hmac != NULL)
+		OPENSSL_cleanse(hmac, hmaclen);
+	free(text);
+	free(hmac);
+	return eab;
+}
+
+static void	account_register(struct acme_client *);
+
+static void
+account_key_made_cb(EVP_PKEY *key, void *arg)
+{
+	struct acme_client	*c = arg;
+	char			*cause = NULL;
+
+	c->keygen = NULL;
+	if (key == NULL) {
+		client_setup_failed(c, "cannot make an account key");
+		return;
+	}
+	if (account_key_store(c, key, &cause) == -1) {
+		EVP_PKEY_free(key);
+		client_setup_failed(c, cause != NULL ? cause : "account key");
+		free(cause);
+		return;
+	}
+	c->key = key;
+	account_register(c);
+}
+
 static void
 account_register(struct acme_client *c)
 {
-	json_t		*payload, *contact;
+	json_t		*payload, *contact, *eab = NULL;
+	json_t		*meta;
 	size_t		 i;
 	char		*cause = NULL;
 
-	if (c->key == NULL && account_key_load(c, &cause) == -1) {
-		log_warnx("CA %s: %s", c->name, cause != NULL ? cause : "account key");
-		c->state = CLIENT_IDLE;
-		client_fail_waiting(c, cause != NULL ? cause : "no account key");
+	c->state = CLIENT_ACCOUNT;
+	if (c->key == NULL) {
+		switch (account_key_load(c, &cause)) {
+		case -1:
+			client_setup_failed(c, cause != NULL ? cause :
+			    "account key");
+			free(cause);
+			return;
+		case 1:
+			/* None yet: made off the loop, then we come back. */
+			if ((c->keygen = keygen_start(c->base, c->keygens,
+			    &c->conf->account_key, account_key_made_cb,
+			    c)) == NULL)
+				client_setup_failed(c, "cannot start key "
+				    "generation");
+			return;
+		}
+	}
+	meta = json_object_get(c->directory, "meta");
+	if (c->conf->eab_kid == NULL && json_is_true(json_object_get(meta,
+	    "externalAccountRequired"))) {
+		cause = xasprintf("CA %s requires External Account Binding: "
+		    "set eab-kid and eab-hmac-key-file in [ca %s]", c->name,
+		    c->name);
+		client_setup_failed(c, cause != NULL ? cause : "EAB required");
+		free(cause);
+		return;
+	}
+	if (c->conf->eab_kid != NULL && (eab = account_eab(c, &cause)) == NULL) {
+		client_setup_failed(c, cause != NULL ? cause : "EAB");
 		free(cause);
 		return;
 	}
 	contact = json_array();
 	for (i = 0; contact != NULL && i < c->conf->contact.n; i++)
 		json_array_append_new(contact, json_string(c->conf->contact.v[i]));
-	payload = json_pack("{s:b, s:o}", "termsOfServiceAgreed",
-	    c->conf->accept_tos, "contact", contact);
-	c->state = CLIENT_ACCOUNT;
+	payload = json_pack("{s:b, s:o, s:o*}", "termsOfServiceAgreed",
+	    c->conf->accept_tos, "contact", contact,
+	    "externalAccountBinding", eab);
 	c->setup_op = op_new(c, NULL, "newAccount", payload, account_done_cb, c);
 	json_decref(payload);
 	if (c->setup_op == NULL) {
-		c->state = CLIENT_IDLE;
-		client_fail_waiting(c, "out of memory");
+		client_setup_failed(c, "out of memory");
 		return;
 	}
 	c->setup_op->use_jwk = true;
@@ -643,7 +756,8 @@ client_setup(struct acme_client *c)
 
 struct acme_client *
 acme_client_new(struct event_base *base, struct http *http,
-    const struct conf_ca *conf, const char *state_dir)
+    struct keygen_list *keygens, const struct conf_ca *conf,
+    const char *state_dir)
 {
 	struct acme_client	*c;
 
@@ -651,6 +765,7 @@ acme_client_new(struct event_base *base, struct http *http,
 		return NULL;
 	c->base = base;
 	c->http = http;
+	c->keygens = keygens;
 	c->conf = conf;
 	TAILQ_INIT(&c->waiting);
 	TAILQ_INIT(&c->active);
@@ -688,6 +803,7 @@ acme_client_free(struct acme_client *c)
 
 	if (c == NULL)
 		return;
+	keygen_cancel(c->keygen);
 	/* setup_op is always on one of these lists. */
 	while ((op = TAILQ_FIRST(&c->waiting)) != NULL)
 		op_free(op);
@@ -704,4 +820,65 @@ acme_client_free(struct acme_client *c)
 	free(c->account_dir);
 	free(c->name);
 	free(c);
+}
+
+/* Whether a link's parameters (";rel=\"alternate\"; ...") say rel=REL. */
+static bool
+link_has_rel(const char *params, size_t len, const char *rel)
+{
+	char		*copy, *tok, *save = NULL;
+	bool		 match = false;
+
+	if ((copy = strndup(params, len)) == NULL)
+		return false;
+	for (tok = strtok_r(copy, ";", &save); tok != NULL && !match;
+	    tok = strtok_r(NULL, ";", &save)) {
+		tok += strspn(tok, " \t");
+		if (strncmp(tok, "rel=", 4) != 0)
+			continue;
+		tok += 4;
+		tok[strcspn(tok, " \t,")] = '\0';
+		if (*tok == '"' && tok[strlen(tok) - 1] == '"' && strlen(tok) > 1) {
+			tok[strlen(tok) - 1] = '\0';
+			tok++;
+		}
+		match = strcmp(tok, rel) == 0;
+	}
+	free(copy);
+	return match;
+}
+
+/*
+ * URLs of the Link headers with rel=REL (RFC 8288), e.g. the alternate
+ * chains of RFC 8555 §7.4.2: <https://...>;rel="alternate".  One header
+ * may carry several links separated by commas.
+ */
+int
+acme_links(const struct acme_response *resp, const char *rel,
+    struct strlist *out)
+{
+	const char	*p, *lt, *gt, *next;
+	char		*url, **v;
+	size_t		 i;
+
+	for (i = 0; i < resp->nlinks; i++) {
+		for (p = resp->links[i]; (lt = strchr(p, '<')) != NULL;
+		    p = next) {
+			if ((gt = strchr(lt, '>')) == NULL)
+				break;
+			if ((next = strchr(gt, '<')) == NULL)
+				next = gt + strlen(gt);
+			if (!link_has_rel(gt + 1, next - gt - 1, rel))
+				continue;
+			if ((url = strndup(lt + 1, gt - lt - 1)) == NULL ||
+			    (v = reallocarray(out->v, out->n + 1,
+			    sizeof(*v))) == NULL) {
+				free(url);
+				return -1;
+			}
+			out->v = v;
+			out->v[out->n++] = url;
+		}
+	}
+	return 0;
 }

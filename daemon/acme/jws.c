@@ -215,3 +215,56 @@ out:
 	free(tp);
 	return ka;
 }
+
+/* base64url of a JSON value's compact text. */
+static char *
+jws_b64_json(const json_t *v)
+{
+	char	*text, *b64 = NULL;
+
+	if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
+		return NULL;
+	b64 = b64url_encode(text, strlen(text));
+	free(text);
+	return b64;
+}
+
+json_t *
+jws_eab(EVP_PKEY *account_key, const char *kid, const unsigned char *hmac,
+    size_t hmaclen, const char *url)
+{
+	json_t		*hdr = NULL, *jwk = NULL, *eab = NULL;
+	char		*prot = NULL, *body = NULL, *input = NULL, *sig64 = NULL;
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	size_t		 maclen;
+
+	/* RFC 8555 §7.3.4: the account's JWK, MACed with the CA's key. */
+	if ((hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "kid", kid,
+	    "url", url)) == NULL || (jwk = jws_jwk(account_key)) == NULL ||
+	    (prot = jws_b64_json(hdr)) == NULL ||
+	    (body = jws_b64_json(jwk)) == NULL ||
+	    asprintf(&input, "%s.%s", prot, body) == -1) {
+		input = NULL;
+		log_warnx("jws: building the external account binding");
+		goto out;
+	}
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hmac, hmaclen,
+	    (unsigned char *)input, strlen(input), mac, sizeof(mac),
+	    &maclen) == NULL) {
+		log_openssl("jws: HMAC-SHA256 for the external account binding");
+		goto out;
+	}
+	if ((sig64 = b64url_encode(mac, maclen)) == NULL)
+		goto out;
+	eab = json_pack("{s:s, s:s, s:s}", "protected", prot, "payload", body,
+	    "signature", sig64);
+out:
+	OPENSSL_cleanse(mac, sizeof(mac));
+	json_decref(hdr);
+	json_decref(jwk);
+	free(prot);
+	free(body);
+	free(input);
+	free(sig64);
+	return eab;
+}

@@ -94,8 +94,11 @@ http01_new(struct event_base *base, const char *listen, char **cause)
 	evhttp_set_max_body_size(h->http, 0);
 	evhttp_set_timeout(h->http, 30);
 	evhttp_set_gencb(h->http, http01_request_cb, h);
-	if (evhttp_bind_socket_with_handle(h->http,
-	    *host == '\0' ? "0.0.0.0" : host, port) == NULL) {
+	/* "*:80": IPv6 and IPv4 on one socket, else IPv4 alone. */
+	if ((*host == '\0' ? evhttp_bind_socket_with_handle(h->http, "::",
+	    port) == NULL && evhttp_bind_socket_with_handle(h->http, "0.0.0.0",
+	    port) == NULL : evhttp_bind_socket_with_handle(h->http, host,
+	    port) == NULL)) {
 		*cause = xasprintf("http-01 responder: cannot listen on %s: %m",
 		    listen);
 		goto fail;

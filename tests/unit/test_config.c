@@ -532,17 +532,75 @@ test_key_spec(void **state)
 }
 
 static void
-test_rsa_not_supported(void **state)
+test_rsa_keys(void **state)
 {
 	struct fixture	*f = *state;
+	const struct conf_cert	*cc;
 
 	put(f, MAIN, "[ca le]\ndirectory = https://acme.example/dir\n"
 	    "account-key-type = rsa-2048\n"
 	    "[certificate www]\ndomains = example.com\nca = le\n"
 	    "key-type = rsa-4096\n");
+	expect_ok(f);
+	assert_int_equal(config_find_ca(f->conf, "le")->account_key.kind,
+	    KEY_RSA);
+	assert_int_equal(config_find_ca(f->conf, "le")->account_key.bits,
+	    2048);
+	assert_non_null(cc = config_find_cert(f->conf, "www"));
+	assert_int_equal(cc->key.kind, KEY_RSA);
+	assert_int_equal(cc->key.bits, 4096);
+}
+
+/* The keys of every challenge: files that must exist, hooks that run. */
+static void
+test_challenge_keys(void **state)
+{
+	struct fixture	*f = *state;
+	char		*hook, *cmd;
+
+	assert_true(asprintf(&hook, "%s/hook.sh", f->dir) != -1);
+	put(f, "hook.sh", "#!/bin/sh\nexit 0\n");
+	put(f, MAIN, CA_LE "[certificate a]\ndomains = *.example.com\n"
+	    "ca = le\nchallenge = dns-01\n"
+	    "dns-01-hook = /nonexistent/hook add\n"
+	    "[certificate b]\ndomains = b.example.com\nca = le\n"
+	    "challenge = dns-01\ndns-01-rfc2136-server = 127.0.0.1:5353\n"
+	    "dns-01-tsig-key-file = /nonexistent/tsig.key\n"
+	    "[certificate c]\ndomains = c.example.com\nca = le\n"
+	    "challenge = dns-01\ndns-01-hook = relative/hook\n");
+	/* A refused hook also leaves its certificate without a method. */
 	expect_errors(f,
-	    "%D/" MAIN ":3: account-key-type: rsa-2048: not supported yet",
-	    "%D/" MAIN ":7: key-type: rsa-4096: not supported yet", NULL);
+	    "%D/" MAIN ":7: dns-01-hook: /nonexistent/hook: No such file or "
+	    "directory",
+	    "%D/" MAIN ":13: dns-01-tsig-key-file: /nonexistent/tsig.key: No "
+	    "such file or directory",
+	    "%D/" MAIN ":18: dns-01-hook: relative/hook: must be an absolute "
+	    "path",
+	    "%D/" MAIN ":3: [certificate a]: dns-01 needs one of dns-01-hook "
+	    "and dns-01-rfc2136-server",
+	    "%D/" MAIN ":14: [certificate c]: dns-01 needs one of dns-01-hook "
+	    "and dns-01-rfc2136-server", NULL);
+
+	/* A hook that exists but cannot be run. */
+	assert_int_equal(chmod(hook, 0644), 0);
+	assert_true(asprintf(&cmd, CA_LE "[certificate a]\n"
+	    "domains = a.example.com\nca = le\nchallenge = dns-01\n"
+	    "dns-01-hook = '%s' --flag\n", hook) != -1);
+	put(f, MAIN, cmd);
+	config_errors_clear(&f->errs);
+	assert_null(load(f));
+	assert_int_equal(f->errs.count, 2);	/* and "needs one of" */
+	assert_non_null(strstr(f->errs.msg[0], "dns-01-hook: "));
+	assert_non_null(strstr(f->errs.msg[0], "not executable"));
+
+	/* Executable: accepted, the command line kept as written. */
+	assert_int_equal(chmod(hook, 0755), 0);
+	config_errors_clear(&f->errs);
+	assert_non_null(f->conf = load(f));
+	assert_non_null(strstr(config_find_cert(f->conf, "a")->dns01_hook,
+	    "--flag"));
+	free(cmd);
+	free(hook);
 }
 
 static void
@@ -690,48 +748,24 @@ test_not_supported(void **state)
 
 	put(f, MAIN, "[daemon]\nmetrics-listen = 127.0.0.1:9565\n"
 	    "[ca le]\ndirectory = https://acme.example/dir\n"
-	    "eab-kid = kid-1\neab-hmac-key-file = /etc/eab.key\n"
 	    "[ca zerossl]\ndirectory = https://acme.zerossl.example/dir\n"
 	    "[certificate www]\n"
-	    "domains = example.com\n"			/* 10 */
-	    "ca = le zerossl\n"
-	    "preferred-chain = ISRG Root X1\n"
+	    "domains = example.com\n"
+	    "ca = le zerossl\n"				/* 9 */
 	    "profile = tlsserver\n"
-	    "challenge = dns-01\n"
-	    "webroot = /var/www/acme\n"
-	    "dns-01-hook = /usr/local/libexec/dns-hook\n"
-	    "dns-01-rfc2136-server = 192.0.2.53:53\n"
-	    "dns-01-tsig-key-file = /etc/acme-renewd/tsig.key\n"
-	    "dns-01-resolvers = 192.0.2.53\n"
-	    "dns-01-propagation-check = yes\n"		/* 20 */
-	    "dns-01-propagation-timeout = 10m\n"
 	    "deploy-hook = /usr/local/bin/push-cert\n"
 	    "failure-hook = /usr/local/bin/page-oncall\n"
 	    "reload-units = nginx.service haproxy.service\n"
-	    "key-owner = root:ssl-cert\n"
-	    "[certificate alpn]\ndomains = a.example\nca = le\n"
-	    "challenge = tls-alpn-01\n");
+	    "key-owner = root:ssl-cert\n");
 	expect_errors(f,
 	    "%D/" MAIN ":2: metrics-listen: not supported yet",
-	    "%D/" MAIN ":5: eab-kid: not supported yet",
-	    "%D/" MAIN ":6: eab-hmac-key-file: not supported yet",
-	    "%D/" MAIN ":11: ca: more than one CA (fallback): not supported "
+	    "%D/" MAIN ":9: ca: more than one CA (fallback): not supported "
 	    "yet",
-	    "%D/" MAIN ":12: preferred-chain: not supported yet",
-	    "%D/" MAIN ":13: profile: not supported yet",
-	    "%D/" MAIN ":14: challenge: dns-01: not supported yet",
-	    "%D/" MAIN ":15: webroot: not supported yet",
-	    "%D/" MAIN ":16: dns-01-hook: not supported yet",
-	    "%D/" MAIN ":17: dns-01-rfc2136-server: not supported yet",
-	    "%D/" MAIN ":18: dns-01-tsig-key-file: not supported yet",
-	    "%D/" MAIN ":19: dns-01-resolvers: not supported yet",
-	    "%D/" MAIN ":20: dns-01-propagation-check: not supported yet",
-	    "%D/" MAIN ":21: dns-01-propagation-timeout: not supported yet",
-	    "%D/" MAIN ":22: deploy-hook: not supported yet",
-	    "%D/" MAIN ":23: failure-hook: not supported yet",
-	    "%D/" MAIN ":24: reload-units: not supported yet",
-	    "%D/" MAIN ":25: key-owner: not supported yet",
-	    "%D/" MAIN ":29: challenge: tls-alpn-01: not supported yet",
+	    "%D/" MAIN ":10: profile: not supported yet",
+	    "%D/" MAIN ":11: deploy-hook: not supported yet",
+	    "%D/" MAIN ":12: failure-hook: not supported yet",
+	    "%D/" MAIN ":13: reload-units: not supported yet",
+	    "%D/" MAIN ":14: key-owner: not supported yet",
 	    NULL);
 }
 
@@ -867,7 +901,7 @@ test_multiple_errors(void **state)
 	put(f, MAIN, "[daemon]\nmax-parallel = lots\nbogus = 1\n"
 	    "[ca le]\naccept-tos = perhaps\n");
 	put(f, "conf.d/10-www.conf", "[certificate www]\n"
-	    "domains = *.example.com\nca = zerossl\nkey-type = rsa-2048\n"
+	    "domains = *.example.com\nca = zerossl\nkey-type = rsa-1024\n"
 	    "renew-before = 0s\n");
 	put(f, "conf.d/20-api.conf", "[certificate api]\nca = le\n"
 	    "hook-timeout = 5m\n");
@@ -875,7 +909,8 @@ test_multiple_errors(void **state)
 	    "%D/" MAIN ":2: max-parallel: expected a number",
 	    "%D/" MAIN ":3: bogus: unknown key in [daemon]",
 	    "%D/" MAIN ":5: accept-tos: expected yes or no",
-	    "%D/conf.d/10-www.conf:4: key-type: rsa-2048: not supported yet",
+	    "%D/conf.d/10-www.conf:4: key-type: expected ec-p256, ec-p384, "
+	    "rsa-2048, rsa-3072 or rsa-4096",
 	    "%D/conf.d/10-www.conf:5: renew-before: expected auto or a "
 	    "duration like 30d",
 	    "%D/conf.d/20-api.conf:3: hook-timeout: unknown key in "
@@ -965,11 +1000,13 @@ test_example_config(void **state)
 	config_free(f->conf);
 	f->conf = NULL;
 	assert_null(load(f));
+	/* Files the example names need not exist on this machine. */
 	for (i = 0; i < f->errs.count; i++) {
-		if (strstr(f->errs.msg[i], ": not supported yet") == NULL)
+		if (strstr(f->errs.msg[i], ": not supported yet") == NULL &&
+		    strstr(f->errs.msg[i], ": No such file or directory") == NULL)
 			fail_msg("unexpected: %s", f->errs.msg[i]);
 	}
-	assert_int_equal(f->errs.count, 15);
+	assert_true(f->errs.count > 0);
 }
 
 int
@@ -990,7 +1027,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_listen_addr_parse),
 		cmocka_unit_test(test_key_spec),
-		cmocka_unit_test_setup_teardown(test_rsa_not_supported, setup,
+		cmocka_unit_test_setup_teardown(test_challenge_keys, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ca_reference, setup,
 		    teardown),
