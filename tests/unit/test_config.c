@@ -1009,6 +1009,61 @@ test_example_config(void **state)
 	assert_true(f->errs.count > 0);
 }
 
+static char	*srcdir_path(const char *);
+
+/*
+ * Each etc/conf.d/NAME.conf.example, installed as a conf.d file beside a
+ * main file with its CA, is valid but for the hooks and keys it names,
+ * which need not exist here.  Unsupported keys would show up too.
+ */
+static void
+test_confd_examples(void **state)
+{
+	static const struct {
+		const char	*file;
+		const char	*cert;		/* NULL: names absent files */
+	} examples[] = {
+		{ "10-http01-standalone", "www" },
+		{ "20-http01-webroot", "blog" },
+		{ "30-dns01-hook", NULL },
+		{ "40-dns01-rfc2136", NULL },
+		{ "50-tls-alpn01", "edge" },
+	};
+	struct fixture	*f = *state;
+	char		*path, *text;
+	size_t		 i, j, len;
+	FILE		*in;
+
+	put(f, MAIN, "[ca letsencrypt]\ndirectory = https://acme.example/dir\n");
+	for (i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		assert_true(asprintf(&path, "etc/conf.d/%s.conf.example",
+		    examples[i].file) != -1);
+		text = srcdir_path(path);
+		free(path);
+		assert_non_null(in = fopen(text, "r"));
+		free(text);
+		assert_non_null(text = calloc(1, 8192));
+		len = fread(text, 1, 8191, in);
+		fclose(in);
+		assert_true(len > 0);
+		put(f, "conf.d/example.conf", text);
+		free(text);
+		if (load(f) != NULL) {
+			assert_non_null(examples[i].cert);
+			assert_non_null(config_find_cert(f->conf,
+			    examples[i].cert));
+			continue;
+		}
+		assert_null(examples[i].cert);
+		assert_true(f->errs.count > 0);
+		for (j = 0; j < f->errs.count; j++)
+			if (strstr(f->errs.msg[j], "No such file") == NULL &&
+			    strstr(f->errs.msg[j], "needs one of") == NULL)
+				fail_msg("%s: %s", examples[i].file,
+				    f->errs.msg[j]);
+	}
+}
+
 int
 main(void)
 {
@@ -1027,6 +1082,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_listen_addr_parse),
 		cmocka_unit_test(test_key_spec),
+		cmocka_unit_test_setup_teardown(test_confd_examples, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_keys, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_keys, setup,
