@@ -266,6 +266,11 @@ cmd_renew_exec(struct ctl *ctl, const struct ctl_cmd *cmd,
 	    &result);
 	if (rc == CTL_EXIT_OK)
 		cmd_cert_print(ctl, result);
+	/* The daemon did as asked, but the renewal itself failed. */
+	if (rc == CTL_EXIT_OK && json_is_string(json_object_get(result,
+	    "outcome")) && strcmp(json_string_value(json_object_get(result,
+	    "outcome")), "failure") == 0)
+		rc = CTL_EXIT_FAILED;
 	json_decref(result);
 	return rc;
 }

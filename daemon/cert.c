@@ -23,14 +23,14 @@
 #include "util.h"
 #include "acme/acme.h"
 #include "cert.h"
+#include "control.h"
 #include "daemon.h"
+#include "deploy.h"
 #include "fsutil.h"
 #include "renewal.h"
+#include "schedule.h"
 #include "store.h"
 
-#define BACKOFF_FIRST	60
-#define BACKOFF_MAX	(6 * 60 * 60)
-#define JITTER_MAX	(24 * 60 * 60)
 
 const char *const cert_status_names[CERT_STATUS__MAX] = {
 	[CERT_PENDING] = "pending",
@@ -56,10 +56,12 @@ cert_state_path(const struct cert *c)
 	    c->name);
 }
 
+/* The primary, or a fallback after ca-fallback-after failures in a row. */
 const char *
 cert_ca_name(const struct cert *c)
 {
-	return c->conf->ca.v[0];
+	return c->conf->ca.v[schedule_ca_index(c->st.failures,
+	    c->conf->ca_fallback_after, c->conf->ca.n)];
 }
 
 struct cert *
@@ -77,7 +79,82 @@ cert_new(struct daemon *d, const struct conf_cert *conf)
 	c->conf = conf;
 	c->status = CERT_PENDING;
 	evtimer_assign(&c->timer, d->base, cert_timer_cb, c);
+	TAILQ_INIT(&c->waiters);
+	deploy_init(c);
 	return c;
+}
+
+static void
+cert_waiters_free(struct cert *c)
+{
+	struct cert_waiter	*w;
+
+	while ((w = TAILQ_FIRST(&c->waiters)) != NULL) {
+		TAILQ_REMOVE(&c->waiters, w, entry);
+		json_decref(w->id);
+		free(w);
+	}
+}
+
+int
+cert_add_waiter(struct cert *c, uint64_t client, json_t *id)
+{
+	struct cert_waiter	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->client = client;
+	w->id = json_incref(id);
+	TAILQ_INSERT_TAIL(&c->waiters, w, entry);
+	return 0;
+}
+
+void
+cert_event(struct cert *c, const char *phase)
+{
+	struct cert_waiter	*w, *next;
+	json_t			*ev;
+
+	if ((ev = json_pack("{s:s, s:s, s:s, s:s}", "event", "renewal",
+	    "name", c->name, "phase", phase,
+	    "state", cert_status_names[c->status])) == NULL)
+		return;
+	control_broadcast_event(c->d->control, ev);
+	for (w = TAILQ_FIRST(&c->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (control_send(c->d->control, w->client, ev) == -1) {
+			TAILQ_REMOVE(&c->waiters, w, entry);	/* gone */
+			json_decref(w->id);
+			free(w);
+		}
+	}
+	json_decref(ev);
+}
+
+/* The outcome, to every client that waited for it. */
+static void
+cert_answer_waiters(struct cert *c, bool ok, const char *error)
+{
+	struct cert_waiter	*w;
+	json_t			*result, *reply;
+	char			 na[RFC3339_LEN];
+
+	time_format_rfc3339(c->info.not_after, na);
+	while ((w = TAILQ_FIRST(&c->waiters)) != NULL) {
+		TAILQ_REMOVE(&c->waiters, w, entry);
+		result = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:i}",
+		    "name", c->name, "outcome", ok ? "success" : "failure",
+		    "state", cert_status_names[c->status], "error", error,
+		    "not_after", c->have_cert ? na : NULL,
+		    "version", c->version);
+		if (result != NULL && (reply = ctlproto_ok(w->id,
+		    result)) != NULL) {
+			control_send(c->d->control, w->client, reply);
+			json_decref(reply);
+		}
+		json_decref(w->id);
+		free(w);
+	}
 }
 
 void
@@ -85,64 +162,15 @@ cert_free(struct cert *c)
 {
 	if (c == NULL)
 		return;
+	cert_waiters_free(c);
 	event_del(&c->timer);
 	renewal_free(c->job);
+	deploy_stop(c);
+	proc_cancel(c->failure_proc);
 	state_clear(&c->st);
 	certinfo_clear(&c->info);
 	free(c->name);
 	free(c);
-}
-
-/* A random moment in [0, n]. */
-static time_t
-random_upto(time_t n)
-{
-	if (n <= 0)
-		return 0;
-	return (time_t)arc4random_uniform(n > (time_t)UINT32_MAX - 1 ?
-	    UINT32_MAX : (uint32_t)n + 1);
-}
-
-/* The latest moment the renewal is due, before jitter. */
-static time_t
-cert_due_base(const struct cert *c)
-{
-	time_t	lifetime = c->info.not_after - c->info.not_before;
-	time_t	before = c->conf->renew_before > 0 ?
-	    (time_t)c->conf->renew_before : lifetime / 3;
-
-	if (before > lifetime)
-		before = lifetime;
-	return c->info.not_after - before;
-}
-
-/* Jitter only ever moves the renewal earlier, so it never nears expiry. */
-static time_t
-cert_jitter_window(const struct cert *c)
-{
-	time_t	window = (c->info.not_after - c->info.not_before) / 30;
-
-	return window > JITTER_MAX ? JITTER_MAX : window;
-}
-
-static time_t
-cert_backoff(const struct cert *c, time_t now)
-{
-	time_t		delay = BACKOFF_FIRST;
-	unsigned	i;
-
-	for (i = 1; i < c->st.failures && delay < BACKOFF_MAX; i++)
-		delay *= 2;
-	if (delay > BACKOFF_MAX)
-		delay = BACKOFF_MAX;
-	/* Nearing expiry, retry at least every third of the time left. */
-	if (c->have_cert && c->info.not_after > now &&
-	    delay > (c->info.not_after - now) / 3)
-		delay = (c->info.not_after - now) / 3;
-	if (delay < BACKOFF_FIRST)
-		delay = BACKOFF_FIRST;
-	/* +-10 % so a fleet's retries do not line up. */
-	return now + delay - delay / 10 + random_upto(delay / 5);
 }
 
 static void
@@ -157,7 +185,7 @@ cert_arm(struct cert *c, time_t when)
 	evtimer_add(&c->timer, &tv);
 }
 
-static void
+void
 cert_save(struct cert *c)
 {
 	char	*path = cert_state_path(c), *dir, *cause = NULL;
@@ -176,7 +204,7 @@ cert_save(struct cert *c)
 static void
 cert_load_current(struct cert *c, bool *matches)
 {
-	struct store_files	 files = { NULL, NULL, NULL };
+	struct store_files	 files = { .key_pem = NULL };
 	struct log_tag		 tag = cert_tag(c);
 	char			*cause = NULL;
 
@@ -237,7 +265,7 @@ cert_load_state(struct cert *c)
 static void
 cert_schedule(struct cert *c, bool matches)
 {
-	time_t		now = time(NULL), base, when;
+	time_t		now = time(NULL), when;
 	struct log_tag	tag = cert_tag(c);
 	char		at[RFC3339_LEN];
 
@@ -259,14 +287,16 @@ cert_schedule(struct cert *c, bool matches)
 		when = now;
 	} else {
 		c->status = CERT_VALID;
-		base = cert_due_base(c);
 		/* Keep a persisted moment inside the window: the jitter
 		 * then holds across restarts. */
-		if (c->st.next_renewal > 0 && c->st.next_renewal <= base &&
-		    c->st.next_renewal >= base - cert_jitter_window(c))
+		if (schedule_renewal_valid(c->st.next_renewal,
+		    c->info.not_before, c->info.not_after,
+		    c->conf->renew_before))
 			when = c->st.next_renewal;
 		else
-			when = base - random_upto(cert_jitter_window(c));
+			when = schedule_renewal(c->info.not_before,
+			    c->info.not_after, c->conf->renew_before,
+			    arc4random_uniform);
 	}
 	cert_arm(c, when);
 	time_format_rfc3339(when, at);
@@ -283,6 +313,7 @@ cert_start(struct cert *c)
 	cert_load_state(c);
 	cert_load_current(c, &matches);
 	cert_schedule(c, matches);
+	deploy_resume(c);
 	cert_save(c);
 }
 
@@ -295,6 +326,7 @@ cert_begin(struct cert *c)
 	d->running++;
 	c->status = CERT_RENEWING;
 	c->attempt_started = time(NULL);
+	cert_event(c, "start");
 	c->job = renewal_start(c);	/* NULL: cert_renewal_done() ran */
 }
 
@@ -317,6 +349,18 @@ cert_renew_now(struct cert *c)
 }
 
 void
+cert_recheck(struct cert *c)
+{
+	bool	matches;
+
+	deploy_stop(c);
+	cert_load_current(c, &matches);
+	cert_schedule(c, matches);
+	deploy_resume(c);
+	cert_save(c);
+}
+
+void
 cert_abandon(struct cert *c)
 {
 	event_del(&c->timer);
@@ -328,6 +372,8 @@ cert_abandon(struct cert *c)
 		renewal_free(c->job);
 		c->job = NULL;
 		c->d->running--;
+		cert_answer_waiters(c, false, "renewal abandoned (shutdown "
+		    "or reload)");
 	}
 }
 
@@ -346,6 +392,8 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 	struct attempt	 a;
 	struct renewal	*job = c->job;
 	time_t		 now = time(NULL);
+	long long	 retry_after = job != NULL ? renewal_retry_after(job) : -1;
+	const char	*ca = cert_ca_name(c);
 	bool		 matches;
 
 	/* phase and error may live in the job: free it last. */
@@ -356,7 +404,7 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 	a.started = c->attempt_started;
 	a.finished = now;
 	a.ok = ok;
-	a.ca = (char *)cert_ca_name(c);
+	a.ca = (char *)ca;
 	a.phase = (char *)phase;
 	a.error = (char *)error;
 	state_add_attempt(&c->st, &a);
@@ -367,18 +415,29 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 		c->st.failures = 0;
 		c->st.last_success = now;
 		free(c->st.ca);
-		c->st.ca = strdup(cert_ca_name(c));
+		c->st.ca = strdup(ca);
 		c->st.next_renewal = 0;
 		cert_load_current(c, &matches);
 		cert_schedule(c, matches);
+		deploy_start(c);
 	} else {
 		c->st.failures++;
 		c->st.last_error = error != NULL ? strdup(error) : NULL;
 		c->status = c->have_cert && now >= c->info.not_after ?
 		    CERT_EXPIRED : CERT_BACKOFF;
-		cert_arm(c, cert_backoff(c, now));
+		cert_arm(c, schedule_backoff(c->st.failures, now,
+		    c->have_cert ? c->info.not_after : 0, retry_after,
+		    arc4random_uniform));
+		if (c->conf->ca.n > 1 && strcmp(ca, cert_ca_name(c)) != 0)
+			log_tagged(LOG_NOTICE, &(struct log_tag){ .name = c->name,
+			    .ca = ca }, "%u failures in a row; next attempt at "
+			    "CA %s", c->st.failures, cert_ca_name(c));
 	}
 	cert_save(c);
+	cert_event(c, ok ? "done" : "failed");
+	cert_answer_waiters(c, ok, error);
+	if (!ok)
+		deploy_failure_hook(c, error != NULL ? error : "failed");
 	renewal_free(job);
 	daemon_slot_freed(c->d);
 }

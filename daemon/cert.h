@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include <event2/event_struct.h>
+#include <jansson.h>
+#include <stdint.h>
 
 #include "certinfo.h"
 #include "config.h"
@@ -25,7 +27,18 @@ enum cert_status {
 extern const char *const cert_status_names[CERT_STATUS__MAX];
 
 struct daemon;
+struct proc;
 struct renewal;
+struct units_job;
+
+/* A control client waiting for the outcome of a renewal. */
+struct cert_waiter {
+	TAILQ_ENTRY(cert_waiter) entry;
+	uint64_t		 client;
+	json_t			*id;		/* of its request */
+};
+
+TAILQ_HEAD(cert_waiter_list, cert_waiter);
 
 struct cert {
 	TAILQ_ENTRY(cert)	 entry;
@@ -42,6 +55,13 @@ struct cert {
 	time_t			 attempt_started;
 	TAILQ_ENTRY(cert)	 waiting;	/* queued for a free slot */
 	bool			 is_waiting;
+	struct proc		*deploy_proc;	/* deploy-hook running */
+	struct units_job	*deploy_units;	/* reload-units running */
+	struct event		 deploy_timer;	/* deploy retry */
+	struct proc		*failure_proc;	/* failure-hook running */
+	struct cert_waiter_list	 waiters;	/* renew with wait */
+	bool			 needs_start;	/* reload: new */
+	bool			 needs_check;	/* reload: changed */
 };
 
 TAILQ_HEAD(cert_list, cert);
@@ -53,11 +73,19 @@ void		 cert_start(struct cert *);
 /* Starts a renewal now (or queues it behind max-parallel).  -1 if one is
  * already running. */
 int		 cert_renew_now(struct cert *);
+/* Tells watchers (and waiters) where a renewal stands. */
+void		 cert_event(struct cert *, const char *phase);
+/* Adds a client waiting for the outcome of the renewal in flight. */
+int		 cert_add_waiter(struct cert *, uint64_t client, json_t *id);
+/* After a reload changed its configuration: look at it afresh. */
+void		 cert_recheck(struct cert *);
 /* Shutdown: stops the timer and drops any renewal in flight. */
 void		 cert_abandon(struct cert *);
 /* Called by the renewal when it ends; the job is freed by the cert. */
 void		 cert_renewal_done(struct cert *, bool ok, const char *phase,
 		    const char *error);
+/* Writes state.json (logs a failure). */
+void		 cert_save(struct cert *);
 /* The CA the next attempt goes to. */
 const char	*cert_ca_name(const struct cert *);
 

@@ -22,6 +22,8 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <grp.h>
+#include <pwd.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +54,7 @@
 static const bool have_rsa = true;		/* key-type rsa-* */
 static const bool have_dns01 = true;		/* challenge = dns-01 */
 static const bool have_tlsalpn01 = true;	/* challenge = tls-alpn-01 */
-static const bool have_ca_fallback = false;	/* more than one ca */
+static const bool have_ca_fallback = true;	/* more than one ca */
 static const bool have_metrics = false;		/* metrics-listen */
 
 const char *const challenge_type_names[CHALLENGE__MAX] = {
@@ -939,11 +941,35 @@ parse_owner(struct conf_parser *p, const struct conf_key *k, void *field,
 {
 	size_t	user = strcspn(value, ":");
 
+	struct conf_cert	*cc = (struct conf_cert *)((char *)field -
+				    offsetof(struct conf_cert, key_owner));
+	struct passwd		*pw;
+	struct group		*gr;
+	char			*name;
+
 	if (user == 0 || (value[user] == ':' && (value[user + 1] == '\0' ||
 	    strchr(value + user + 1, ':') != NULL)) ||
 	    strpbrk(value, " \t") != NULL) {
 		conf_key_error(p, "expected USER or USER:GROUP");
 		return -1;
+	}
+	/* Resolved now, so --check-config catches a typo. */
+	if ((name = strndup(value, user)) == NULL)
+		return -1;
+	pw = getpwnam(name);
+	free(name);
+	if (pw == NULL) {
+		conf_key_error(p, "%.*s: no such user", (int)user, value);
+		return -1;
+	}
+	cc->key_uid = pw->pw_uid;
+	cc->key_gid = pw->pw_gid;
+	if (value[user] == ':') {
+		if ((gr = getgrnam(value + user + 1)) == NULL) {
+			conf_key_error(p, "%s: no such group", value + user + 1);
+			return -1;
+		}
+		cc->key_gid = gr->gr_gid;
 	}
 	return conf_set_string(p, field, value);
 }
@@ -1032,14 +1058,14 @@ static const struct conf_key cert_keys[CERT_KEY__MAX] = {
 	    parse_duration, C(dns01_propagation_timeout), true, 1, 0 },
 	[CK_RENEW_BEFORE] = { "renew-before", parse_renew_before,
 	    C(renew_before), true, 0, 0 },
-	[CK_DEPLOY_HOOK] = { "deploy-hook", parse_string, C(deploy_hook),
-	    false, 0, 0 },
-	[CK_FAILURE_HOOK] = { "failure-hook", parse_string, C(failure_hook),
-	    false, 0, 0 },
+	[CK_DEPLOY_HOOK] = { "deploy-hook", parse_hook, C(deploy_hook),
+	    true, 0, 0 },
+	[CK_FAILURE_HOOK] = { "failure-hook", parse_hook, C(failure_hook),
+	    true, 0, 0 },
 	[CK_RELOAD_UNITS] = { "reload-units", parse_units, C(reload_units),
-	    false, 0, 0 },
+	    true, 0, 0 },
 	[CK_KEY_OWNER] = { "key-owner", parse_owner, C(key_owner),
-	    false, 0, 0 },
+	    true, 0, 0 },
 };
 
 #undef D
@@ -1756,4 +1782,50 @@ out:
 		return NULL;
 	}
 	return p.conf;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+strlist_eq(const struct strlist *a, const struct strlist *b)
+{
+	size_t	i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+bool
+config_cert_equal(const struct conf_cert *a, const struct conf_cert *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	    strlist_eq(&a->domains, &b->domains) &&
+	    strlist_eq(&a->ca, &b->ca) &&
+	    a->ca_fallback_after == b->ca_fallback_after &&
+	    key_spec_equal(&a->key, &b->key) &&
+	    a->reuse_key == b->reuse_key &&
+	    str_eq(a->preferred_chain, b->preferred_chain) &&
+	    str_eq(a->profile, b->profile) &&
+	    a->challenge == b->challenge &&
+	    str_eq(a->webroot, b->webroot) &&
+	    str_eq(a->dns01_hook, b->dns01_hook) &&
+	    str_eq(a->dns01_rfc2136_server, b->dns01_rfc2136_server) &&
+	    str_eq(a->dns01_tsig_key_file, b->dns01_tsig_key_file) &&
+	    strlist_eq(&a->dns01_resolvers, &b->dns01_resolvers) &&
+	    a->dns01_propagation_check == b->dns01_propagation_check &&
+	    a->dns01_propagation_timeout == b->dns01_propagation_timeout &&
+	    a->renew_before == b->renew_before &&
+	    str_eq(a->deploy_hook, b->deploy_hook) &&
+	    str_eq(a->failure_hook, b->failure_hook) &&
+	    strlist_eq(&a->reload_units, &b->reload_units) &&
+	    str_eq(a->key_owner, b->key_owner);
 }

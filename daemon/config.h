@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #define CONFIG_DEFAULT_PATH	"/etc/acme-renewd/acme-renewd.conf"
 /* Longest [ca NAME] / [certificate NAME]: letters, digits, '.', '_', '-'. */
@@ -96,6 +97,8 @@ struct conf_cert {
 	char		*failure_hook;
 	struct strlist	 reload_units;
 	char		*key_owner;		/* "user:group" */
+	uid_t		 key_uid;		/* resolved, if key_owner */
+	gid_t		 key_gid;		/* the group, else the user's */
 };
 
 TAILQ_HEAD(conf_ca_list, conf_ca);
@@ -123,6 +126,9 @@ void		 config_free(struct config *);
 void		 config_errors_clear(struct config_errors *);
 
 const struct conf_ca	*config_find_ca(const struct config *, const char *);
+/* Every key the same (a reload leaves such a certificate alone). */
+bool			 config_cert_equal(const struct conf_cert *,
+			    const struct conf_cert *);
 const struct conf_cert	*config_find_cert(const struct config *, const char *);
 
 /* "ec-p256", "ec-p384", "rsa-2048" ... "rsa-4096"; -1 on anything else. */

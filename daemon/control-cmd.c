@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "ctlproto.h"
+#include "util.h"
 #include "timeutil.h"
 #include "control.h"
 #include "daemon.h"
@@ -27,11 +28,17 @@ static json_t	*control_cmd_version(struct daemon *, struct ctl_client *,
 		    json_t *, enum ctl_error *, char **);
 static json_t	*control_cmd_watch(struct daemon *, struct ctl_client *,
 		    json_t *, enum ctl_error *, char **);
+static json_t	*control_cmd_reload(struct daemon *, struct ctl_client *,
+		    json_t *, enum ctl_error *, char **);
+static json_t	*control_cmd_renew(struct daemon *, struct ctl_client *,
+		    json_t *, enum ctl_error *, char **);
 
 const struct control_cmd control_cmds[] = {
 	{ .name = "status", .readonly = true, .exec = control_cmd_status },
 	{ .name = "version", .readonly = true, .exec = control_cmd_version },
 	{ .name = "watch", .readonly = true, .exec = control_cmd_watch },
+	{ .name = "reload", .readonly = false, .exec = control_cmd_reload },
+	{ .name = "renew", .readonly = false, .exec = control_cmd_renew },
 	{ .name = NULL }
 };
 
@@ -120,6 +127,33 @@ control_cmd_version(struct daemon *d, struct ctl_client *client, json_t *args,
 	return result;
 }
 
+/*
+ * A configuration with errors is refused as a whole: bad_request, with
+ * every "file:line: key: reason" in the message, one per line.
+ */
+static json_t *
+control_cmd_reload(struct daemon *d, struct ctl_client *client, json_t *args,
+    enum ctl_error *code, char **cause)
+{
+	struct config_errors	 errs = { NULL, 0 };
+	char			*msg = NULL, *next;
+	size_t			 i;
+
+	if (daemon_reload(d, &errs) == 0)
+		return json_pack("{s:I}", "certificates",
+		    (json_int_t)daemon_count_certs(d));
+	*code = CTL_ERR_BAD_REQUEST;
+	msg = strdup("configuration refused, the running one stays:");
+	for (i = 0; i < errs.count && msg != NULL; i++) {
+		next = xasprintf("%s\n%s", msg, errs.msg[i]);
+		free(msg);
+		msg = next;
+	}
+	*cause = msg;
+	config_errors_clear(&errs);
+	return NULL;
+}
+
 static json_t *
 control_cmd_watch(struct daemon *d, struct ctl_client *client, json_t *args,
     enum ctl_error *code, char **cause)
@@ -134,4 +168,62 @@ control_cmd_watch(struct daemon *d, struct ctl_client *client, json_t *args,
 	/* The reply is queued before any event: the loop has one thread. */
 	control_client_watch(client);
 	return result;
+}
+
+/*
+ * renew {name, force, wait}: starts a renewal now.  Without force, a
+ * valid certificate that is not yet due is left alone.  With wait, the
+ * reply comes when the renewal ends ({"outcome": "success"|"failure"}),
+ * after a "renewal" event per phase.
+ */
+static json_t *
+control_cmd_renew(struct daemon *d, struct ctl_client *client, json_t *args,
+    enum ctl_error *code, char **cause)
+{
+	struct cert	*c;
+	const char	*name = NULL;
+	int		 force = 0, wait = 0;
+	json_error_t	 err;
+	char		 due[RFC3339_LEN];
+
+	if (json_unpack_ex(args, &err, 0, "{s:s, s?b, s?b}", "name", &name,
+	    "force", &force, "wait", &wait) == -1) {
+		*code = CTL_ERR_BAD_REQUEST;
+		*cause = xasprintf("renew: %s", err.text);
+		return NULL;
+	}
+	if ((c = daemon_cert(d, name)) == NULL) {
+		*code = CTL_ERR_NOT_FOUND;
+		*cause = xasprintf("no certificate named '%s'", name);
+		return NULL;
+	}
+	if (c->job == NULL && !c->is_waiting && !force &&
+	    c->status == CERT_VALID && c->st.next_renewal > time(NULL)) {
+		time_format_rfc3339(c->st.next_renewal, due);
+		return json_pack("{s:s, s:b, s:s, s:s}", "name", c->name,
+		    "started", 0, "reason", "valid and not due; use force",
+		    "next_renewal", due);
+	}
+	if (c->job == NULL && !c->is_waiting && cert_renew_now(c) == -1) {
+		*code = CTL_ERR_BUSY;
+		*cause = xasprintf("'%s' cannot be renewed now (shutting down)",
+		    name);
+		return NULL;
+	}
+	if (!wait)
+		return json_pack("{s:s, s:b}", "name", c->name, "started", 1);
+	/* The renewal may already be over (it failed to start at all). */
+	if (c->job == NULL && !c->is_waiting)
+		return json_pack("{s:s, s:s, s:s, s:s?}", "name", c->name,
+		    "outcome", c->st.failures > 0 ? "failure" : "success",
+		    "state", cert_status_names[c->status],
+		    "error", c->st.last_error);
+	if (cert_add_waiter(c, control_client_id(client),
+	    control_client_request_id(client)) == -1) {
+		*code = CTL_ERR_INTERNAL;
+		*cause = xasprintf("out of memory");
+		return NULL;
+	}
+	control_client_defer(client);
+	return NULL;
 }

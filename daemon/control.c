@@ -53,6 +53,8 @@ struct ctl_client {
 	bool			 watching;	/* gets every event */
 	bool			 closing;	/* freed once output is flushed */
 	bool			 dead;		/* free pending; ignore it */
+	json_t			*req_id;	/* during exec: borrowed */
+	bool			 deferred;	/* exec will reply later */
 };
 
 TAILQ_HEAD(ctl_client_list, ctl_client);
@@ -178,6 +180,18 @@ out:
 	return rc;
 }
 
+json_t *
+control_client_request_id(const struct ctl_client *c)
+{
+	return c->req_id;
+}
+
+void
+control_client_defer(struct ctl_client *c)
+{
+	c->deferred = true;
+}
+
 uint64_t
 control_client_id(const struct ctl_client *c)
 {
@@ -254,6 +268,7 @@ control_dispatch(struct ctl_client *c, const char *line, size_t len)
 		len--;
 	if (len == 0)
 		return;		/* a blank line is no request */
+	c->deferred = false;
 	if ((req = ctlproto_decode(line, len, &cause)) == NULL) {
 		reply = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST, "%s",
 		    cause != NULL ? cause : "cannot decode the request");
@@ -296,8 +311,12 @@ control_dispatch(struct ctl_client *c, const char *line, size_t len)
 	log_debug("control: client %llu (pid %ld uid %lu): %s",
 	    (unsigned long long)c->id, (long)c->pid, (unsigned long)c->uid,
 	    cmd->name);
-	if ((result = cmd->exec(c->control->d, c, args, &code, &cause)) ==
-	    NULL) {
+	c->req_id = id;
+	result = cmd->exec(c->control->d, c, args, &code, &cause);
+	c->req_id = NULL;
+	if (result == NULL && c->deferred)
+		goto out;	/* the command answers later */
+	if (result == NULL) {
 		reply = ctlproto_error(id, code, "%s",
 		    cause != NULL ? cause : "the command failed");
 	} else
@@ -305,7 +324,7 @@ control_dispatch(struct ctl_client *c, const char *line, size_t len)
 out:
 	if (reply != NULL)
 		(void)control_client_send(c, reply);
-	else
+	else if (!c->deferred)
 		log_warnx("control: cannot build a reply (out of memory?)");
 	json_decref(reply);
 	json_decref(args);

@@ -40,6 +40,11 @@ void		 control_free(struct control *);
 /* The client's id, unique for the daemon's life: keep it, not the pointer,
  * to send to the client later (it may be gone by then). */
 uint64_t	 control_client_id(const struct ctl_client *);
+/* During a command's exec: the request's id (borrowed; may be NULL). */
+json_t		*control_client_request_id(const struct ctl_client *);
+/* During exec: no reply now; the command sends it with control_send(),
+ * and exec returns NULL. */
+void		 control_client_defer(struct ctl_client *);
 /* From now on the client gets every event (the `watch` command). */
 void		 control_client_watch(struct ctl_client *);
 /* 0, or -1 if the client is closing, gone or was just dropped. */

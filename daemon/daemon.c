@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "fsutil.h"
 #include "http.h"
+#include "units.h"
 
 struct acme_client *
 daemon_ca(struct daemon *d, const char *name)
@@ -120,7 +121,7 @@ fail:
 }
 
 /* Listeners are opened only for the challenges some certificate uses. */
-static bool
+bool
 daemon_uses(const struct daemon *d, enum challenge_type type, bool standalone)
 {
 	const struct cert	*c;
@@ -171,7 +172,8 @@ daemon_shutdown(struct daemon *d, const char *why)
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct daemon	*d = arg;
+	struct daemon		*d = arg;
+	struct config_errors	 errs = { NULL, 0 };
 
 	switch (sig) {
 	case SIGINT:
@@ -184,8 +186,9 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		proc_reap(d);
 		break;
 	case SIGHUP:
-		log_notice("SIGHUP: configuration reload is not supported yet; "
-		    "restart the daemon to apply changes");
+		log_notice("SIGHUP: reloading the configuration");
+		daemon_reload(d, &errs);
+		config_errors_clear(&errs);
 		break;
 	}
 }
@@ -254,6 +257,7 @@ daemon_free(struct daemon *d)
 	while (!TAILQ_EMPTY(&d->procs))
 		proc_cancel(TAILQ_FIRST(&d->procs));
 	dns01_free_all(d);
+	units_free(d);
 	control_free(d->control);
 	http01_free(d->http01);
 	tlsalpn01_free(d->tlsalpn01);

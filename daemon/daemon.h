@@ -17,6 +17,7 @@ struct acme_client;
 struct control;
 struct http;
 struct http01;
+struct units;
 
 struct ca_slot {
 	char			*name;
@@ -38,8 +39,10 @@ struct daemon {
 	struct proc_list	 procs;		/* hooks running */
 	struct keygen_list	 keygens;	/* keys being made */
 	struct dns01_list	 dns01s;	/* TXT records we published */
+	struct units		*units;		/* D-Bus to systemd, lazily */
 	time_t			 started;
 	bool			 stopping;
+	bool			 debug;		/* -d: log-level debug */
 	struct event		 ev_sigint;
 	struct event		 ev_sigterm;
 	struct event		 ev_sighup;
@@ -59,5 +62,11 @@ struct cert	*daemon_cert(struct daemon *, const char *name);
 size_t		 daemon_count_certs(const struct daemon *);
 /* A renewal slot became free: start the next waiting certificate. */
 void		 daemon_slot_freed(struct daemon *);
+/* Whether a certificate uses this challenge (standalone: no webroot). */
+bool		 daemon_uses(const struct daemon *, enum challenge_type,
+		    bool standalone);
+
+/* reload.c: 0, or -1 with the errors appended (the old config stays). */
+int		 daemon_reload(struct daemon *, struct config_errors *);
 
 #endif

@@ -87,6 +87,14 @@ int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     char **cause)
 {
+	return fs_write_atomic_owner(path, data, len, mode, (uid_t)-1,
+	    (gid_t)-1, cause);
+}
+
+int
+fs_write_atomic_owner(const char *path, const void *data, size_t len,
+    mode_t mode, uid_t uid, gid_t gid, char **cause)
+{
 	char	*tmp = NULL, *dir = NULL;
 	int	 fd = -1, rc = -1, r, saved;
 
@@ -98,7 +106,12 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		tmp = NULL;	/* nothing to unlink */
 		goto out;
 	}
-	/* The mode is set before the data (a key) goes in. */
+	/* Owner and mode are set before the data (a key) goes in. */
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchown(fd, uid, gid) == -1) {
+		fs_error(cause, errno, "chown", path);
+		goto out;
+	}
 	if (fchmod(fd, mode) == -1 ||
 	    fs_write_all(fd, data, len) == -1 ||
 	    fsync(fd) == -1) {

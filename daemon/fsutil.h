@@ -14,6 +14,9 @@
  * caller can tell ENOENT from other failures. */
 int	 fs_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, char **cause);
+/* The same, owned by uid:gid ((uid_t)-1 / (gid_t)-1: unchanged). */
+int	 fs_write_atomic_owner(const char *path, const void *data, size_t len,
+	    mode_t mode, uid_t uid, gid_t gid, char **cause);
 int	 fs_fsync_dir(const char *dir, char **cause);
 /* mkdir -p; existing directories are left as they are. */
 int	 fs_mkdir_p(const char *path, mode_t mode, char **cause);

@@ -107,6 +107,7 @@ main(int argc, char *argv[])
 		log_warnx("cannot set up the daemon: out of memory");
 		goto out;
 	}
+	d->debug = debug;
 	if (daemon_start(d, &cause) == -1) {
 		log_warnx("%s", cause != NULL ? cause : "cannot start");
 		goto out;

@@ -90,6 +90,7 @@ struct renewal {
 	bool			 done;		/* ended; only endev remains */
 	bool			 ok;
 	char			*error;
+	long long		 retry_after;	/* of the failing answer */
 	struct event		 endev;
 };
 
@@ -126,6 +127,7 @@ renewal_set_phase(struct renewal *r, enum renewal_phase phase)
 {
 	r->phase = phase;
 	renewal_log(r, LOG_DEBUG, "phase %s", renewal_phase_names[phase]);
+	cert_event(r->cert, renewal_phase_names[phase]);
 }
 
 static void	authz_unpublish(struct authz *);
@@ -202,6 +204,24 @@ renewal_fail(struct renewal *r, const char *fmt, ...)
 	free(msg);
 }
 
+/*
+ * Ends the renewal if the CA's answer is an error, remembering its
+ * Retry-After for the backoff.  what, if set, prefixes the message.
+ */
+static bool
+renewal_failed_answer(struct renewal *r, const struct acme_response *resp,
+    const char *what)
+{
+	if (resp->error == NULL)
+		return false;
+	r->retry_after = resp->retry_after;
+	if (what != NULL)
+		renewal_fail(r, "%s: %s", what, resp->error);
+	else
+		renewal_fail(r, "%s", resp->error);
+	return true;
+}
+
 /* The poll delay: Retry-After when the CA sent one, else growing. */
 static int
 poll_delay(const struct acme_response *resp, int *delay)
@@ -247,7 +267,7 @@ authz_problem(const json_t *authz)
 static void
 renewal_install(struct renewal *r, const char *pem)
 {
-	struct store_files	 files = { NULL, NULL, NULL };
+	struct store_files	 files = { .key_pem = NULL };
 	struct certinfo		 info;
 	char			*cause = NULL;
 	char			 until[RFC3339_LEN];
@@ -259,6 +279,11 @@ renewal_install(struct renewal *r, const char *pem)
 	    &cause) == -1 || certinfo_parse(files.cert_pem, &info, &cause) == -1) {
 		renewal_fail(r, "certificate from CA: %s", cause);
 		goto out;
+	}
+	if (r->cert->conf->key_owner != NULL) {
+		files.key_shared = true;
+		files.key_uid = r->cert->conf->key_uid;
+		files.key_gid = r->cert->conf->key_gid;
 	}
 	if ((files.key_pem = keystore_to_pem(r->key)) == NULL) {
 		renewal_fail(r, "cannot serialize the key");
@@ -326,10 +351,8 @@ download_done_cb(const struct acme_response *resp, void *arg)
 	struct renewal	*r = arg;
 
 	r->op = NULL;
-	if (resp->error != NULL) {
-		renewal_fail(r, "%s", resp->error);
+	if (renewal_failed_answer(r, resp, NULL))
 		return;
-	}
 	if (r->cert->conf->preferred_chain == NULL ||
 	    chain_is_preferred(r, resp->raw)) {
 		renewal_install(r, resp->raw);
@@ -395,10 +418,8 @@ order_polled_cb(const struct acme_response *resp, void *arg)
 	struct renewal	*r = arg;
 
 	r->op = NULL;
-	if (resp->error != NULL) {
-		renewal_fail(r, "%s", resp->error);
+	if (renewal_failed_answer(r, resp, NULL))
 		return;
-	}
 	order_advance(r, resp);
 }
 
@@ -418,10 +439,8 @@ finalize_done_cb(const struct acme_response *resp, void *arg)
 	struct renewal	*r = arg;
 
 	r->op = NULL;
-	if (resp->error != NULL) {
-		renewal_fail(r, "%s", resp->error);
+	if (renewal_failed_answer(r, resp, NULL))
 		return;
-	}
 	order_advance(r, resp);
 }
 
@@ -429,7 +448,7 @@ finalize_done_cb(const struct acme_response *resp, void *arg)
 static EVP_PKEY *
 renewal_reused_key(struct renewal *r)
 {
-	struct store_files	 files = { NULL, NULL, NULL };
+	struct store_files	 files = { .key_pem = NULL };
 	EVP_PKEY		*key = NULL;
 	struct key_spec		 spec;
 	char			*cause = NULL;
@@ -546,11 +565,8 @@ challenge_done_cb(const struct acme_response *resp, void *arg)
 	struct authz	*a = arg;
 
 	a->op = NULL;
-	if (resp->error != NULL) {
-		renewal_fail(a->r, "%s: challenge: %s", a->identifier,
-		    resp->error);
+	if (renewal_failed_answer(a->r, resp, a->identifier))
 		return;
-	}
 	a->r->phase = PHASE_POLL_AUTHORIZATIONS;
 	authz_poll_later(a, resp);
 }
@@ -702,10 +718,8 @@ authz_fetched_cb(const struct acme_response *resp, void *arg)
 	const char	*status, *value;
 
 	a->op = NULL;
-	if (resp->error != NULL) {
-		renewal_fail(r, "authorization %s: %s", a->url, resp->error);
+	if (renewal_failed_answer(r, resp, a->url))
 		return;
-	}
 	status = json_str(resp->body, "status");
 	if (a->identifier == NULL) {
 		value = json_str(json_object_get(resp->body, "identifier"),
@@ -773,10 +787,8 @@ order_created_cb(const struct acme_response *resp, void *arg)
 	size_t		 i;
 
 	r->op = NULL;
-	if (resp->error != NULL) {
-		renewal_fail(r, "%s", resp->error);
+	if (renewal_failed_answer(r, resp, NULL))
 		return;
-	}
 	finalize = json_str(resp->body, "finalize");
 	status = json_str(resp->body, "status");
 	if (resp->location == NULL || finalize == NULL || status == NULL ||
@@ -856,6 +868,7 @@ renewal_start(struct cert *cert)
 	}
 	r->cert = cert;
 	r->started = time(NULL);
+	r->retry_after = -1;
 	r->phase = PHASE_ORDER;
 	r->ca = daemon_ca(cert->d, cert_ca_name(cert));
 	if (r->ca == NULL) {
@@ -877,6 +890,12 @@ enum renewal_phase
 renewal_phase(const struct renewal *r)
 {
 	return r->phase;
+}
+
+long long
+renewal_retry_after(const struct renewal *r)
+{
+	return r->retry_after;
 }
 
 void

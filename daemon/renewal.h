@@ -30,5 +30,7 @@ struct renewal	*renewal_start(struct cert *);
 /* Stops without calling back; frees everything. */
 void		 renewal_free(struct renewal *);
 enum renewal_phase renewal_phase(const struct renewal *);
+/* The CA's Retry-After on the answer that failed it, -1 when none. */
+long long	 renewal_retry_after(const struct renewal *);
 
 #endif

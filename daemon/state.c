@@ -13,6 +13,13 @@
  *     "failures": 0,                          consecutive, >= 0
  *     "last_error": "..." | null,
  *     "ca": "letsencrypt" | null,             CA of the current certificate
+ *     "deploy": {                             may be absent: nothing pending
+ *       "pending": false,                     hooks/units not yet done for
+ *       "version": 3,                         this version
+ *       "failures": 0,
+ *       "next": "..." | null,                 next retry
+ *       "last_error": "..." | null
+ *     },
  *     "history": [                            newest first, at most
  *       {                                     STATE_HISTORY_MAX (more are
  *         "started": "..." | null,            ignored)
@@ -115,9 +122,20 @@ state_pack_attempt(const struct attempt *a)
 }
 
 static json_t *
+state_pack_deploy(const struct deploy_state *dp)
+{
+	return json_pack("{s:b, s:i, s:I, s:o, s:s?}",
+	    "pending", dp->pending,
+	    "version", dp->version,
+	    "failures", (json_int_t)dp->failures,
+	    "next", state_pack_time(dp->next),
+	    "last_error", dp->last_error);
+}
+
+static json_t *
 state_pack(const struct cert_state *st)
 {
-	json_t	*history, *a;
+	json_t	*history, *a, *deploy;
 	size_t	 i;
 
 	if ((history = json_array()) == NULL)
@@ -129,13 +147,18 @@ state_pack(const struct cert_state *st)
 			return NULL;
 		}
 	}
-	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o}",
+	if ((deploy = state_pack_deploy(&st->deploy)) == NULL) {
+		json_decref(history);
+		return NULL;
+	}
+	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o, s:o}",
 	    "version", STATE_VERSION,
 	    "next_renewal", state_pack_time(st->next_renewal),
 	    "last_success", state_pack_time(st->last_success),
 	    "failures", (json_int_t)st->failures,
 	    "last_error", st->last_error,
 	    "ca", st->ca,
+	    "deploy", deploy,
 	    "history", history);
 }
 
@@ -244,6 +267,46 @@ out:
 	return rc;
 }
 
+static int
+state_unpack_deploy(const char *path, json_t *root, struct deploy_state *dp,
+    char **cause)
+{
+	json_error_t	 err;
+	json_t		*obj = NULL;
+	json_int_t	 failures = 0;
+	int		 pending = 0, version = 0;
+	char		*what;
+	int		 rc = -1;
+
+	if (json_unpack_ex(root, &err, 0, "{s?o}", "deploy", &obj) == -1) {
+		state_error(cause, "%s: deploy: %s", path, err.text);
+		return -1;
+	}
+	if (obj == NULL || json_is_null(obj))
+		return 0;
+	what = fs_path("%s: deploy", path);
+	if (json_unpack_ex(obj, &err, 0, "{s?b, s?i, s?I}", "pending",
+	    &pending, "version", &version, "failures", &failures) == -1) {
+		state_error(cause, "%s: %s", what, err.text);
+		goto out;
+	}
+	if (failures < 0 || failures > UINT_MAX || version < 0) {
+		state_error(cause, "%s: out of range", what);
+		goto out;
+	}
+	dp->pending = pending;
+	dp->version = version;
+	dp->failures = (unsigned)failures;
+	if (state_get_time(what, obj, "next", &dp->next, cause) == -1 ||
+	    state_get_string(what, obj, "last_error", &dp->last_error,
+	    cause) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(what);
+	return rc;
+}
+
 /* Fills st (zeroed by the caller) from root. */
 static int
 state_unpack(const char *path, json_t *root, struct cert_state *st,
@@ -284,7 +347,8 @@ state_unpack(const char *path, json_t *root, struct cert_state *st,
 	    cause) == -1 ||
 	    state_get_string(path, root, "last_error", &st->last_error,
 	    cause) == -1 ||
-	    state_get_string(path, root, "ca", &st->ca, cause) == -1)
+	    state_get_string(path, root, "ca", &st->ca, cause) == -1 ||
+	    state_unpack_deploy(path, root, &st->deploy, cause) == -1)
 		return -1;
 
 	if (json_unpack_ex(root, &err, 0, "{s?o}", "history",
@@ -373,6 +437,7 @@ state_clear(struct cert_state *st)
 		state_attempt_clear(&st->history[i]);
 	free(st->last_error);
 	free(st->ca);
+	free(st->deploy.last_error);
 	memset(st, 0, sizeof(*st));
 }
 

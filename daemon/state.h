@@ -19,12 +19,22 @@ struct attempt {
 	char		*error;		/* NULL on success */
 };
 
+/* deploy-hook and reload-units for the installed version. */
+struct deploy_state {
+	bool		 pending;	/* not yet deployed */
+	int		 version;	/* the version to deploy */
+	unsigned	 failures;	/* consecutive */
+	time_t		 next;		/* next retry, 0 = now */
+	char		*last_error;
+};
+
 struct cert_state {
 	time_t		 next_renewal;	/* 0 = as soon as possible */
 	time_t		 last_success;	/* 0 = never */
 	unsigned	 failures;	/* consecutive */
 	char		*last_error;
 	char		*ca;		/* CA that issued the current cert */
+	struct deploy_state deploy;
 	struct attempt	 history[STATE_HISTORY_MAX];	/* newest first */
 	size_t		 nhistory;
 };

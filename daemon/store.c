@@ -257,7 +257,11 @@ store_write_version(const char *vdir, const struct store_files *f,
 
 	for (i = 0; i < STORE_FILE__MAX; i++) {
 		path = fs_path("%s/%s", vdir, store_file_names[i]);
-		if (fs_write_atomic(path, data[i], strlen(data[i]),
+		/* key-owner: the group may read the key (and nothing more). */
+		if (f->key_shared && store_file_modes[i] == 0600 ?
+		    fs_write_atomic_owner(path, data[i], strlen(data[i]), 0640,
+		    f->key_uid, f->key_gid, cause) == -1 :
+		    fs_write_atomic(path, data[i], strlen(data[i]),
 		    store_file_modes[i], cause) == -1) {
 			free(path);
 			goto out;

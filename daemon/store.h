@@ -11,17 +11,25 @@
 
 #define STORE_KEEP	3
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 struct store_files {
 	char		*key_pem;
 	char		*cert_pem;	/* leaf */
 	char		*chain_pem;	/* intermediates, may be "" */
+	/* key-owner: privkey.pem and combined.pem 0640 uid:gid, else 0600. */
+	bool		 key_shared;
+	uid_t		 key_uid;
+	gid_t		 key_gid;
 };
 
 /* state-dir/certs/<name>, malloc'd. */
 char	*store_cert_dir(const char *state_dir, const char *name);
 /*
  * Writes a new version and points `current` at it; prunes old versions.
- * privkey.pem and combined.pem are 0600, the others 0644.
+ * privkey.pem and combined.pem are 0600 (0640 with key_shared), the
+ * others 0644.
  * Returns the new version number, or -1 with *cause.
  */
 int	 store_install(const char *state_dir, const char *name,

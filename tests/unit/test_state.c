@@ -92,6 +92,11 @@ test_round_trip(void **state)
 	in.last_error = strdup("urn:ietf:params:acme:error:rateLimited: \"too\""
 	    " many\nrequests");
 	in.ca = strdup("letsencrypt");
+	in.deploy.pending = true;
+	in.deploy.version = 4;
+	in.deploy.failures = 2;
+	in.deploy.next = 1795428060;
+	in.deploy.last_error = strdup("deploy-hook exited with status 1");
 
 	/* Oldest first: the history ends up newest first. */
 	memset(&a, 0, sizeof(a));
@@ -122,6 +127,12 @@ test_round_trip(void **state)
 	assert_int_equal(st.failures, 3);
 	assert_string_equal(st.last_error, in.last_error);
 	assert_string_equal(st.ca, "letsencrypt");
+	assert_true(st.deploy.pending);
+	assert_int_equal(st.deploy.version, 4);
+	assert_int_equal(st.deploy.failures, 2);
+	assert_int_equal(st.deploy.next, 1795428060);
+	assert_string_equal(st.deploy.last_error,
+	    "deploy-hook exited with status 1");
 	assert_int_equal(st.nhistory, 3);
 
 	assert_int_equal(st.history[0].started, 0);
@@ -245,6 +256,10 @@ test_wrong_type(void **state)
 	    "\"tomorrow\"}", "tomorrow");
 	assert_load_fails(f->path, "{\"version\": 1, \"history\": {}}",
 	    "history");
+	assert_load_fails(f->path, "{\"version\": 1, \"deploy\": "
+	    "{\"pending\": 1}}", "deploy");
+	assert_load_fails(f->path, "{\"version\": 1, \"deploy\": "
+	    "{\"failures\": -2}}", "deploy");
 	assert_load_fails(f->path, "{\"version\": 1, \"history\": [1]}",
 	    "history[0]");
 	/* A later entry is bad: the earlier one must not leak. */
