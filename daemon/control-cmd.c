@@ -19,6 +19,7 @@
 #include "ctlproto.h"
 #include "util.h"
 #include "timeutil.h"
+#include "admin.h"
 #include "control.h"
 #include "daemon.h"
 
@@ -32,6 +33,12 @@ static json_t	*control_cmd_reload(struct daemon *, struct ctl_client *,
 		    json_t *, enum ctl_error *, char **);
 static json_t	*control_cmd_renew(struct daemon *, struct ctl_client *,
 		    json_t *, enum ctl_error *, char **);
+static json_t	*control_cmd_show(struct daemon *, struct ctl_client *,
+		    json_t *, enum ctl_error *, char **);
+static json_t	*control_cmd_revoke(struct daemon *, struct ctl_client *,
+		    json_t *, enum ctl_error *, char **);
+static json_t	*control_cmd_rollover(struct daemon *, struct ctl_client *,
+		    json_t *, enum ctl_error *, char **);
 
 const struct control_cmd control_cmds[] = {
 	{ .name = "status", .readonly = true, .exec = control_cmd_status },
@@ -39,6 +46,9 @@ const struct control_cmd control_cmds[] = {
 	{ .name = "watch", .readonly = true, .exec = control_cmd_watch },
 	{ .name = "reload", .readonly = false, .exec = control_cmd_reload },
 	{ .name = "renew", .readonly = false, .exec = control_cmd_renew },
+	{ .name = "show", .readonly = true, .exec = control_cmd_show },
+	{ .name = "revoke", .readonly = false, .exec = control_cmd_revoke },
+	{ .name = "rollover", .readonly = false, .exec = control_cmd_rollover },
 	{ .name = NULL }
 };
 
@@ -222,6 +232,152 @@ control_cmd_renew(struct daemon *d, struct ctl_client *client, json_t *args,
 	    control_client_request_id(client)) == -1) {
 		*code = CTL_ERR_INTERNAL;
 		*cause = xasprintf("out of memory");
+		return NULL;
+	}
+	control_client_defer(client);
+	return NULL;
+}
+
+static json_t *
+control_cmd_history(const struct cert_state *st)
+{
+	json_t	*a, *h;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < st->nhistory; i++) {
+		h = json_pack("{s:o, s:o, s:b, s:s?, s:s?, s:s?}",
+		    "started", control_cmd_time(st->history[i].started),
+		    "finished", control_cmd_time(st->history[i].finished),
+		    "ok", st->history[i].ok, "ca", st->history[i].ca,
+		    "phase", st->history[i].phase,
+		    "error", st->history[i].error);
+		if (h == NULL || json_array_append_new(a, h) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* show {name}: status fields plus the certificate, history and hooks. */
+static json_t *
+control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
+    enum ctl_error *code, char **cause)
+{
+	struct cert	*c;
+	const char	*name = NULL;
+	json_t		*result, *cert, *deploy;
+	char		 kind[32];
+	json_error_t	 err;
+
+	if (json_unpack_ex(args, &err, 0, "{s:s}", "name", &name) == -1) {
+		*code = CTL_ERR_BAD_REQUEST;
+		*cause = xasprintf("show: %s", err.text);
+		return NULL;
+	}
+	if ((c = daemon_cert(d, name)) == NULL) {
+		*code = CTL_ERR_NOT_FOUND;
+		*cause = xasprintf("no certificate named '%s'", name);
+		return NULL;
+	}
+	if ((result = control_cmd_cert(c)) == NULL)
+		goto nomem;
+	key_spec_format(&c->conf->key, kind, sizeof(kind));
+	cert = c->have_cert ? json_pack("{s:s, s:s, s:o, s:o, s:o, s:i}",
+	    "serial", c->info.serial, "issuer", c->info.issuer,
+	    "not_before", control_cmd_time(c->info.not_before),
+	    "not_after", control_cmd_time(c->info.not_after),
+	    "names", control_cmd_strlist(&c->info.names),
+	    "version", c->version) : json_null();
+	deploy = json_pack("{s:b, s:i, s:i, s:o, s:s?}",
+	    "pending", c->st.deploy.pending, "version", c->st.deploy.version,
+	    "failures", (int)c->st.deploy.failures,
+	    "next", control_cmd_time(c->st.deploy.next),
+	    "last_error", c->st.deploy.last_error);
+	if (cert == NULL || deploy == NULL ||
+	    json_object_set_new(result, "certificate", cert) == -1 ||
+	    json_object_set_new(result, "key_type", json_string(kind)) == -1 ||
+	    json_object_set_new(result, "challenge", json_string(
+	    challenge_type_names[c->conf->challenge])) == -1 ||
+	    json_object_set_new(result, "ari_window", json_null()) == -1 ||
+	    json_object_set_new(result, "deploy", deploy) == -1 ||
+	    json_object_set_new(result, "history",
+	    control_cmd_history(&c->st)) == -1) {
+		json_decref(result);
+		goto nomem;
+	}
+	if (c->have_cert) {
+		key_spec_format(&c->info.key, kind, sizeof(kind));
+		json_object_set_new(cert, "key_type", json_string(kind));
+	}
+	return result;
+nomem:
+	*code = CTL_ERR_INTERNAL;
+	*cause = xasprintf("out of memory");
+	return NULL;
+}
+
+/* revoke {name, reason}: answered once the CA has revoked it. */
+static json_t *
+control_cmd_revoke(struct daemon *d, struct ctl_client *client, json_t *args,
+    enum ctl_error *code, char **cause)
+{
+	const char	*name = NULL, *reason = NULL;
+	int		 rc;
+	json_error_t	 err;
+
+	if (json_unpack_ex(args, &err, 0, "{s:s, s?s}", "name", &name,
+	    "reason", &reason) == -1) {
+		*code = CTL_ERR_BAD_REQUEST;
+		*cause = xasprintf("revoke: %s", err.text);
+		return NULL;
+	}
+	if (reason != NULL && (rc = admin_reason_code(reason)) == -1) {
+		*code = CTL_ERR_BAD_REQUEST;
+		*cause = xasprintf("revoke: unknown reason '%s' (RFC 5280 names:"
+		    " unspecified, keyCompromise, cACompromise, "
+		    "affiliationChanged, superseded, cessationOfOperation, "
+		    "certificateHold, privilegeWithdrawn, aACompromise)", reason);
+		return NULL;
+	}
+	if (daemon_cert(d, name) == NULL) {
+		*code = CTL_ERR_NOT_FOUND;
+		*cause = xasprintf("no certificate named '%s'", name);
+		return NULL;
+	}
+	if (admin_revoke(d, name, reason != NULL ? admin_reason_code(reason) :
+	    -1, control_client_id(client), control_client_request_id(client),
+	    cause) == -1) {
+		*code = CTL_ERR_BAD_REQUEST;
+		return NULL;
+	}
+	control_client_defer(client);
+	return NULL;
+}
+
+/* rollover {ca}: answered once the CA has accepted the new key. */
+static json_t *
+control_cmd_rollover(struct daemon *d, struct ctl_client *client,
+    json_t *args, enum ctl_error *code, char **cause)
+{
+	const char	*ca = NULL;
+	json_error_t	 err;
+
+	if (json_unpack_ex(args, &err, 0, "{s:s}", "ca", &ca) == -1) {
+		*code = CTL_ERR_BAD_REQUEST;
+		*cause = xasprintf("rollover: %s", err.text);
+		return NULL;
+	}
+	if (daemon_ca(d, ca) == NULL) {
+		*code = CTL_ERR_NOT_FOUND;
+		*cause = xasprintf("no CA named '%s'", ca);
+		return NULL;
+	}
+	if (admin_rollover(d, ca, control_client_id(client),
+	    control_client_request_id(client), cause) == -1) {
+		*code = CTL_ERR_INTERNAL;
 		return NULL;
 	}
 	control_client_defer(client);

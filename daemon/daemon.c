@@ -100,6 +100,7 @@ daemon_new(struct config *conf)
 	TAILQ_INIT(&d->procs);
 	TAILQ_INIT(&d->keygens);
 	TAILQ_INIT(&d->dns01s);
+	TAILQ_INIT(&d->admin);
 	if ((d->base = event_base_new()) == NULL ||
 	    (d->http = http_new(d->base)) == NULL ||
 	    daemon_add_cas(d) == -1)
@@ -253,6 +254,7 @@ daemon_free(struct daemon *d)
 		TAILQ_REMOVE(&d->certs, c, entry);
 		cert_free(c);
 	}
+	admin_free_all(d);
 	keygen_free_all(&d->keygens);
 	while (!TAILQ_EMPTY(&d->procs))
 		proc_cancel(TAILQ_FIRST(&d->procs));

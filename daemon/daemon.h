@@ -7,6 +7,7 @@
 
 #include <event2/event_struct.h>
 
+#include "admin.h"
 #include "cert.h"
 #include "config.h"
 #include "keygen.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct keygen_list	 keygens;	/* keys being made */
 	struct dns01_list	 dns01s;	/* TXT records we published */
 	struct units		*units;		/* D-Bus to systemd, lazily */
+	struct admin_list	 admin;		/* revoke, rollover in flight */
 	time_t			 started;
 	bool			 stopping;
 	bool			 debug;		/* -d: log-level debug */

@@ -66,6 +66,8 @@ reload_cas(struct daemon *d, struct config *conf)
 	}
 	/* What is left belongs to removed CAs: no job uses them any more. */
 	for (i = 0; i < d->ncas; i++) {
+		if (d->cas[i].client != NULL)
+			admin_drop_ca(d, d->cas[i].client);
 		acme_client_free(d->cas[i].client);
 		free(d->cas[i].name);
 	}

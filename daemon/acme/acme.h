@@ -101,6 +101,23 @@ struct acme_op	*acme_post(struct acme_client *, const char *url,
 struct acme_op	*acme_post_res(struct acme_client *, const char *res,
 		    json_t *payload, acme_cb, void *arg);
 void		 acme_op_cancel(struct acme_op *);
+/* Calls back (status 200, no error) once the account is ready. */
+struct acme_op	*acme_client_ready(struct acme_client *, acme_cb, void *);
+/* The account URL, NULL until the account is ready. */
+const char	*acme_client_kid(const struct acme_client *);
+/*
+ * Account key rollover (RFC 8555 §7.3.5): stage newkey on disk
+ * (account-key.pem.next), propose it with key_change, and on success
+ * make it the key (set_key renames it over account-key.pem), else
+ * unstage it.
+ */
+int		 acme_client_stage_key(struct acme_client *, EVP_PKEY *,
+		    char **cause);
+struct acme_op	*acme_client_key_change(struct acme_client *, EVP_PKEY *,
+		    acme_cb, void *);
+int		 acme_client_set_key(struct acme_client *, EVP_PKEY *newkey_take,
+		    char **cause);
+void		 acme_client_unstage_key(struct acme_client *);
 /* Appends to out the URLs of resp's Link headers with rel=REL (copies). */
 int		 acme_links(const struct acme_response *, const char *rel,
 		    struct strlist *out);

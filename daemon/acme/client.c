@@ -75,6 +75,7 @@ struct acme_op {
 	char			*res;
 	char			*payload;	/* NULL: POST-as-GET */
 	bool			 use_jwk;	/* newAccount signs with jwk */
+	bool			 probe;		/* no request: "ready?" only */
 	int			 retries;
 	struct http_xfer	*xfer;
 	struct event		 failev;	/* delivers failure later */
@@ -148,7 +149,11 @@ op_fail_cb(evutil_socket_t fd, short what, void *arg)
 	memset(&resp, 0, sizeof(resp));
 	resp.retry_after = -1;
 	resp.raw = "";
-	resp.error = op->failure != NULL ? op->failure : "request failed";
+	if (op->probe && op->failure == NULL)
+		resp.status = 200;	/* ready */
+	else
+		resp.error = op->failure != NULL ? op->failure :
+		    "request failed";
 	op->failure = NULL;
 	op_deliver(op, &resp);
 	free((char *)resp.error);
@@ -384,6 +389,13 @@ op_send(struct acme_op *op)
 	char			*nonce;
 	const char		*url;
 
+	if (op->probe) {
+		/* The account is ready: say so, from the loop. */
+		op_fail(op, "%s", "");
+		free(op->failure);
+		op->failure = NULL;
+		return;
+	}
 	op_link(op, &c->active);
 	if (op->url == NULL) {
 		if ((url = acme_client_url(c, op->res)) == NULL ||
@@ -881,4 +893,115 @@ acme_links(const struct acme_response *resp, const char *rel,
 		}
 	}
 	return 0;
+}
+
+struct acme_op *
+acme_client_ready(struct acme_client *c, acme_cb cb, void *arg)
+{
+	struct acme_op	*op;
+
+	if ((op = op_new(c, NULL, NULL, NULL, cb, arg)) == NULL)
+		return NULL;
+	op->probe = true;
+	if (c->state == CLIENT_READY)
+		op_send(op);
+	else {
+		op_link(op, &c->waiting);
+		client_setup(c);
+	}
+	return op;
+}
+
+const char *
+acme_client_kid(const struct acme_client *c)
+{
+	return c->kid;
+}
+
+/*
+ * keyChange (RFC 8555 §7.3.5): the inner JWS, signed by the new key with
+ * its jwk and no nonce, over {account, oldKey}; it is the payload of an
+ * ordinary request signed by the current key.
+ */
+struct acme_op *
+acme_client_key_change(struct acme_client *c, EVP_PKEY *newkey, acme_cb cb,
+    void *arg)
+{
+	json_t		*inner_payload = NULL, *inner = NULL, *oldjwk = NULL;
+	char		*text = NULL, *inner_text = NULL;
+	const char	*url = acme_client_url(c, "keyChange");
+	struct acme_op	*op = NULL;
+
+	if (url == NULL || c->kid == NULL ||
+	    (oldjwk = jws_jwk(c->key)) == NULL ||
+	    (inner_payload = json_pack("{s:s, s:O}", "account", c->kid,
+	    "oldKey", oldjwk)) == NULL ||
+	    (text = json_dumps(inner_payload, JSON_COMPACT)) == NULL ||
+	    (inner_text = jws_sign(newkey, NULL, NULL, url, text)) == NULL ||
+	    (inner = json_loads(inner_text, 0, NULL)) == NULL)
+		goto out;
+	op = acme_post(c, url, inner, cb, arg);
+out:
+	json_decref(oldjwk);
+	json_decref(inner_payload);
+	json_decref(inner);
+	free(text);
+	free(inner_text);
+	return op;
+}
+
+/*
+ * The CA accepted newkey: it replaces the account key, in memory and in
+ * account-key.pem (atomically).  The caller staged the key beforehand.
+ */
+int
+acme_client_set_key(struct acme_client *c, EVP_PKEY *newkey, char **cause)
+{
+	char	*path, *staged;
+	int	 rc = -1;
+
+	path = fs_path("%s/account-key.pem", c->account_dir);
+	staged = fs_path("%s/account-key.pem.next", c->account_dir);
+	if (rename(staged, path) == -1) {
+		*cause = xasprintf("rename %s: %s", staged, strerror(errno));
+		goto out;
+	}
+	if (fs_fsync_dir(c->account_dir, cause) == -1)
+		goto out;
+	EVP_PKEY_free(c->key);
+	c->key = newkey;
+	rc = 0;
+out:
+	free(path);
+	free(staged);
+	return rc;
+}
+
+/* Writes the key a rollover is about to propose, before proposing it. */
+int
+acme_client_stage_key(struct acme_client *c, EVP_PKEY *newkey, char **cause)
+{
+	char	*path, *pem;
+	int	 rc = -1;
+
+	path = fs_path("%s/account-key.pem.next", c->account_dir);
+	if ((pem = keystore_to_pem(newkey)) == NULL) {
+		*cause = xasprintf("cannot serialize the new account key");
+		goto out;
+	}
+	rc = fs_write_atomic(path, pem, strlen(pem), 0600, cause);
+	OPENSSL_cleanse(pem, strlen(pem));
+out:
+	free(pem);
+	free(path);
+	return rc;
+}
+
+void
+acme_client_unstage_key(struct acme_client *c)
+{
+	char	*path = fs_path("%s/account-key.pem.next", c->account_dir);
+
+	unlink(path);
+	free(path);
 }
