@@ -200,7 +200,7 @@ admin_revoke(struct daemon *d, const char *name, int reason,
 	}
 	j->reason = reason;
 	j->ca = daemon_ca(d, caname);
-	if ((j->op = acme_post_res(j->ca, "revokeCert", payload,
+	if ((j->op = acme_post_res(j->ca, ACME_EP_REVOKE, "revokeCert", payload,
 	    admin_revoked_cb, j)) == NULL) {
 		*cause = xasprintf("out of memory");
 		goto out;

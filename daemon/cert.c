@@ -27,6 +27,7 @@
 #include "daemon.h"
 #include "deploy.h"
 #include "fsutil.h"
+#include "notify.h"
 #include "renewal.h"
 #include "schedule.h"
 #include "store.h"
@@ -180,6 +181,7 @@ cert_arm(struct cert *c, time_t when)
 	time_t		now = time(NULL);
 
 	c->st.next_renewal = when;
+	notify_changed(c->d);
 	if (when > now)
 		tv.tv_sec = when - now;
 	evtimer_add(&c->timer, &tv);
@@ -325,6 +327,7 @@ cert_begin(struct cert *c)
 	event_del(&c->timer);
 	d->running++;
 	c->status = CERT_RENEWING;
+	notify_changed(d);
 	c->attempt_started = time(NULL);
 	cert_event(c, "start");
 	c->job = renewal_start(c);	/* NULL: cert_renewal_done() ran */
@@ -411,6 +414,10 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 
 	free(c->st.last_error);
 	c->st.last_error = NULL;
+	if (ok)
+		c->renewals_ok++;
+	else
+		c->renewals_failed++;
 	if (ok) {
 		c->st.failures = 0;
 		c->st.last_success = now;

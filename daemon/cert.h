@@ -12,6 +12,7 @@
 
 #include "certinfo.h"
 #include "config.h"
+#include "proc.h"
 #include "state.h"
 
 enum cert_status {
@@ -60,6 +61,10 @@ struct cert {
 	struct event		 deploy_timer;	/* deploy retry */
 	struct proc		*failure_proc;	/* failure-hook running */
 	struct cert_waiter_list	 waiters;	/* renew with wait */
+	/* Counters for the metrics (reset when a reload re-creates it). */
+	uint64_t		 renewals_ok;
+	uint64_t		 renewals_failed;
+	uint64_t		 hook_runs[HOOK__MAX][2];	/* [kind][ok] */
 	bool			 needs_start;	/* reload: new */
 	bool			 needs_check;	/* reload: changed */
 };

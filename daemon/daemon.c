@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "fsutil.h"
 #include "http.h"
+#include "notify.h"
 #include "units.h"
 
 struct acme_client *
@@ -110,6 +111,7 @@ daemon_new(struct config *conf)
 	evsignal_assign(&d->ev_sighup, d->base, SIGHUP, daemon_signal_cb, d);
 	evsignal_assign(&d->ev_sigchld, d->base, SIGCHLD, daemon_signal_cb, d);
 	evtimer_assign(&d->drain, d->base, daemon_drain_cb, d);
+	notify_init(d);
 	TAILQ_FOREACH(cc, &conf->certs, entry) {
 		if ((c = cert_new(d, cc)) == NULL)
 			goto fail;
@@ -217,6 +219,7 @@ daemon_start(struct daemon *d, char **cause)
 	evsignal_add(&d->ev_sigchld, NULL);
 	TAILQ_FOREACH(c, &d->certs, entry)
 		cert_start(c);
+	notify_start(d);
 	log_info("started: %zu certificate%s, %zu CA%s, control socket %s",
 	    daemon_count_certs(d), daemon_count_certs(d) == 1 ?
 	    "" : "s", d->ncas, d->ncas == 1 ? "" : "s",
@@ -275,6 +278,7 @@ daemon_free(struct daemon *d)
 		event_del(&d->ev_sighup);
 		event_del(&d->ev_sigchld);
 		event_del(&d->drain);
+		notify_free(d);
 		event_base_free(d->base);
 	}
 	config_free(d->conf);

@@ -50,6 +50,8 @@ struct daemon {
 	struct event		 ev_sighup;
 	struct event		 ev_sigchld;
 	struct event		 drain;		/* shutdown: cleanups pending */
+	struct event		 notify_ev;	/* STATUS= recomputed */
+	struct event		 watchdog_ev;	/* WATCHDOG=1 */
 	int			 drain_ticks;
 };
 

@@ -30,6 +30,14 @@
 
 extern char **environ;
 
+const char *const hook_kind_names[HOOK__MAX] = {
+	[HOOK_DEPLOY] = "deploy-hook",
+	[HOOK_FAILURE] = "failure-hook",
+	[HOOK_DNS01] = "dns-01-hook",
+	[HOOK_RELOAD_UNITS] = "reload-units",
+};
+
+
 struct proc {
 	TAILQ_ENTRY(proc)	 entry;
 	struct daemon		*d;
@@ -48,6 +56,20 @@ struct proc {
 	proc_done_cb		 cb;
 	void			*arg;
 };
+
+/* Counts a finished hook against its certificate, for the metrics. */
+static void
+proc_count(struct proc *p, bool ok)
+{
+	struct cert	*c;
+	size_t		 kind;
+
+	if (p->tag_name == NULL || (c = daemon_cert(p->d, p->tag_name)) == NULL)
+		return;
+	for (kind = 0; kind < HOOK__MAX; kind++)
+		if (strcmp(p->name, hook_kind_names[kind]) == 0)
+			c->hook_runs[kind][ok ? 1 : 0]++;
+}
 
 void
 proc_argv_free(char **argv)
@@ -260,6 +282,7 @@ proc_finish(struct proc *p)
 	if (r.status != 0 && error == NULL)
 		error = xasprintf("%s failed", p->name);
 	r.error = error;
+	proc_count(p, error == NULL);
 	/* The callback may spawn again: unlink first. */
 	p->cb = NULL;
 	cb(&r, arg);

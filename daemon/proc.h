@@ -13,6 +13,17 @@ struct daemon;
 struct log_tag;
 struct proc;
 
+/* The hooks counted by acme_renewd_hook_runs_total{name,hook,result}. */
+enum hook_kind {
+	HOOK_DEPLOY,		/* "deploy-hook" */
+	HOOK_FAILURE,		/* "failure-hook" */
+	HOOK_DNS01,		/* "dns-01-hook" */
+	HOOK_RELOAD_UNITS,	/* "reload-units" */
+	HOOK__MAX
+};
+
+extern const char *const hook_kind_names[HOOK__MAX];
+
 /* Output kept for the caller's error message (the tail of it). */
 #define PROC_OUTPUT_KEEP	2048
 

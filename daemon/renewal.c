@@ -340,7 +340,8 @@ download_next_alternate(struct renewal *r)
 		return;
 	}
 	url = r->alternates.v[r->nalt_tried++];
-	if ((r->op = acme_post(r->ca, url, NULL, download_done_cb,
+	if ((r->op = acme_post(r->ca, ACME_EP_CERTIFICATE, url, NULL,
+	    download_done_cb,
 	    r)) == NULL)
 		renewal_fail(r, "out of memory");
 }
@@ -373,7 +374,8 @@ static void
 download_send(struct renewal *r)
 {
 	renewal_set_phase(r, PHASE_DOWNLOAD);
-	if ((r->op = acme_post(r->ca, r->cert_url, NULL, download_done_cb,
+	if ((r->op = acme_post(r->ca, ACME_EP_CERTIFICATE, r->cert_url, NULL,
+	    download_done_cb,
 	    r)) == NULL)
 		renewal_fail(r, "out of memory");
 }
@@ -428,7 +430,8 @@ order_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct renewal	*r = arg;
 
-	if ((r->op = acme_post(r->ca, r->order_url, NULL, order_polled_cb,
+	if ((r->op = acme_post(r->ca, ACME_EP_ORDER, r->order_url, NULL,
+	    order_polled_cb,
 	    r)) == NULL)
 		renewal_fail(r, "out of memory");
 }
@@ -484,7 +487,8 @@ finalize_post(struct renewal *r)
 		renewal_fail(r, "out of memory");
 		return;
 	}
-	r->op = acme_post(r->ca, r->finalize_url, payload, finalize_done_cb, r);
+	r->op = acme_post(r->ca, ACME_EP_FINALIZE, r->finalize_url, payload,
+	    finalize_done_cb, r);
 	json_decref(payload);
 	if (r->op == NULL)
 		renewal_fail(r, "out of memory");
@@ -579,7 +583,8 @@ authz_respond(struct authz *a)
 
 	a->r->phase = PHASE_CHALLENGES;
 	empty = json_object();
-	a->op = acme_post(a->r->ca, a->chall_url, empty, challenge_done_cb, a);
+	a->op = acme_post(a->r->ca, ACME_EP_CHALLENGE, a->chall_url, empty,
+	    challenge_done_cb, a);
 	json_decref(empty);
 	if (a->op == NULL)
 		renewal_fail(a->r, "out of memory");
@@ -749,7 +754,8 @@ authz_fetched_cb(const struct acme_response *resp, void *arg)
 static void
 authz_fetch(struct authz *a)
 {
-	if ((a->op = acme_post(a->r->ca, a->url, NULL, authz_fetched_cb,
+	if ((a->op = acme_post(a->r->ca, ACME_EP_AUTHZ, a->url, NULL,
+	    authz_fetched_cb,
 	    a)) == NULL)
 		renewal_fail(a->r, "out of memory");
 }
@@ -838,7 +844,8 @@ order_send(struct renewal *r)
 	}
 	if ((payload = json_pack("{s:o}", "identifiers", ids)) == NULL)
 		goto fail;
-	r->op = acme_post_res(r->ca, "newOrder", payload, order_created_cb, r);
+	r->op = acme_post_res(r->ca, ACME_EP_NEW_ORDER, "newOrder", payload,
+	    order_created_cb, r);
 	json_decref(payload);
 	if (r->op != NULL)
 		return;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -54,6 +55,45 @@ char		*csr_build(EVP_PKEY *, char *const *names, size_t n);
 /* true if s is an IPv4 or IPv6 literal (an "ip" identifier, RFC 8738). */
 bool		 acme_is_ip(const char *s);
 
+/*
+ * Request statistics per CA, for acme_renewd_acme_requests_total and
+ * acme_renewd_acme_request_duration_seconds: the endpoint is what the
+ * request was for.
+ */
+enum acme_endpoint {
+	ACME_EP_DIRECTORY,
+	ACME_EP_NEW_NONCE,
+	ACME_EP_NEW_ACCOUNT,
+	ACME_EP_NEW_ORDER,
+	ACME_EP_ORDER,
+	ACME_EP_AUTHZ,
+	ACME_EP_CHALLENGE,
+	ACME_EP_FINALIZE,
+	ACME_EP_CERTIFICATE,
+	ACME_EP_REVOKE,
+	ACME_EP_KEY_CHANGE,
+	ACME_EP__MAX
+};
+
+extern const char *const acme_endpoint_names[ACME_EP__MAX];
+
+/* Upper bounds in seconds (the +Inf bucket is count). */
+#define ACME_BUCKETS	12
+extern const double acme_buckets[ACME_BUCKETS];
+
+struct acme_code_count {
+	long		 code;		/* HTTP status; 0: no answer */
+	uint64_t	 n;
+};
+
+struct acme_endpoint_stats {
+	struct acme_code_count	*codes;		/* one per status seen */
+	size_t			 ncodes;
+	uint64_t		 buckets[ACME_BUCKETS];	/* not cumulative */
+	double			 sum;		/* seconds */
+	uint64_t		 count;
+};
+
 /* client.c: one per [ca] section. */
 struct http;
 struct event_base;
@@ -86,6 +126,8 @@ void		 acme_client_free(struct acme_client *);
 /* Takes a new conf_ca after reload (the old one is about to be freed). */
 void		 acme_client_set_conf(struct acme_client *, const struct conf_ca *);
 const char	*acme_client_name(const struct acme_client *);
+/* ACME_EP__MAX entries, indexed by enum acme_endpoint; borrowed. */
+const struct acme_endpoint_stats *acme_client_stats(const struct acme_client *);
 /* The directory's URL for a resource ("newOrder"), NULL if unknown. */
 const char	*acme_client_url(const struct acme_client *, const char *res);
 EVP_PKEY	*acme_client_account_key(const struct acme_client *);
@@ -95,11 +137,11 @@ EVP_PKEY	*acme_client_account_key(const struct acme_client *);
  * callback runs exactly once, from the loop (never from inside this call),
  * unless the op is cancelled.  NULL only when out of memory.
  */
-struct acme_op	*acme_post(struct acme_client *, const char *url,
-		    json_t *payload, acme_cb, void *arg);
+struct acme_op	*acme_post(struct acme_client *, enum acme_endpoint,
+		    const char *url, json_t *payload, acme_cb, void *arg);
 /* The same, to the directory's resource res ("newOrder"). */
-struct acme_op	*acme_post_res(struct acme_client *, const char *res,
-		    json_t *payload, acme_cb, void *arg);
+struct acme_op	*acme_post_res(struct acme_client *, enum acme_endpoint,
+		    const char *res, json_t *payload, acme_cb, void *arg);
 void		 acme_op_cancel(struct acme_op *);
 /* Calls back (status 200, no error) once the account is ready. */
 struct acme_op	*acme_client_ready(struct acme_client *, acme_cb, void *);

@@ -37,6 +37,25 @@
 #define BADNONCE_RETRIES	5
 #define ERR_PREFIX		"urn:ietf:params:acme:error:"
 
+const char *const acme_endpoint_names[ACME_EP__MAX] = {
+	[ACME_EP_DIRECTORY] = "directory",
+	[ACME_EP_NEW_NONCE] = "newNonce",
+	[ACME_EP_NEW_ACCOUNT] = "newAccount",
+	[ACME_EP_NEW_ORDER] = "newOrder",
+	[ACME_EP_ORDER] = "order",
+	[ACME_EP_AUTHZ] = "authz",
+	[ACME_EP_CHALLENGE] = "challenge",
+	[ACME_EP_FINALIZE] = "finalize",
+	[ACME_EP_CERTIFICATE] = "certificate",
+	[ACME_EP_REVOKE] = "revokeCert",
+	[ACME_EP_KEY_CHANGE] = "keyChange",
+};
+
+/* From tens of milliseconds (a CA next door) to a minute (a slow one). */
+const double acme_buckets[ACME_BUCKETS] = {
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60
+};
+
 enum client_state {
 	CLIENT_IDLE,		/* nothing known yet, or setup failed */
 	CLIENT_DIRECTORY,	/* GET directory in flight */
@@ -65,6 +84,7 @@ struct acme_client {
 	struct acme_op_list	 waiting;	/* until CLIENT_READY */
 	struct acme_op_list	 active;	/* nonce or POST in flight */
 	struct acme_op_list	 failing;	/* failure about to be delivered */
+	struct acme_endpoint_stats stats[ACME_EP__MAX];
 };
 
 struct acme_op {
@@ -76,6 +96,7 @@ struct acme_op {
 	char			*payload;	/* NULL: POST-as-GET */
 	bool			 use_jwk;	/* newAccount signs with jwk */
 	bool			 probe;		/* no request: "ready?" only */
+	enum acme_endpoint	 ep;
 	int			 retries;
 	struct http_xfer	*xfer;
 	struct event		 failev;	/* delivers failure later */
@@ -300,6 +321,41 @@ problem_is(const struct acme_response *resp, const char *what)
 	    strcmp(resp->problem_type + strlen(ERR_PREFIX), what) == 0;
 }
 
+/* Counts one answer (or its absence: code 0) and how long it took. */
+static void
+client_count(struct acme_client *c, enum acme_endpoint ep,
+    const struct http_response *hr)
+{
+	struct acme_endpoint_stats	*st = &c->stats[ep];
+	struct acme_code_count		*codes;
+	size_t				 i;
+
+	for (i = 0; i < st->ncodes; i++)
+		if (st->codes[i].code == hr->status)
+			break;
+	if (i == st->ncodes) {
+		if ((codes = reallocarray(st->codes, st->ncodes + 1,
+		    sizeof(*codes))) == NULL)
+			return;
+		st->codes = codes;
+		st->codes[st->ncodes].code = hr->status;
+		st->codes[st->ncodes++].n = 0;
+	}
+	st->codes[i].n++;
+	for (i = 0; i < ACME_BUCKETS && hr->seconds > acme_buckets[i]; i++)
+		;
+	if (i < ACME_BUCKETS)
+		st->buckets[i]++;
+	st->sum += hr->seconds;
+	st->count++;
+}
+
+const struct acme_endpoint_stats *
+acme_client_stats(const struct acme_client *c)
+{
+	return c->stats;
+}
+
 static void
 op_post_done_cb(const struct http_response *hr, void *arg)
 {
@@ -309,6 +365,7 @@ op_post_done_cb(const struct http_response *hr, void *arg)
 	char			*err;
 
 	op->xfer = NULL;
+	client_count(c, op->ep, hr);
 	nonce_put(c, hr->replay_nonce);
 	response_build(c, op->url, hr, &resp, &err);
 	log_debug("CA %s: POST %s: HTTP %ld", c->name, op->url, hr->status);
@@ -367,6 +424,7 @@ op_nonce_done_cb(const struct http_response *hr, void *arg)
 	char			*nonce, *err;
 
 	op->xfer = NULL;
+	client_count(c, ACME_EP_NEW_NONCE, hr);
 	if (hr->status == 0) {
 		err = transport_error(c, url, hr);
 		op_fail(op, "%s", err != NULL ? err : hr->error);
@@ -421,14 +479,15 @@ op_send(struct acme_op *op)
 }
 
 static struct acme_op *
-op_new(struct acme_client *c, const char *url, const char *res,
-    json_t *payload, acme_cb cb, void *arg)
+op_new(struct acme_client *c, enum acme_endpoint ep, const char *url,
+    const char *res, json_t *payload, acme_cb cb, void *arg)
 {
 	struct acme_op	*op;
 
 	if ((op = calloc(1, sizeof(*op))) == NULL)
 		return NULL;
 	op->c = c;
+	op->ep = ep;
 	op->cb = cb;
 	op->arg = arg;
 	evtimer_assign(&op->failev, c->base, op_fail_cb, op);
@@ -443,12 +502,12 @@ op_new(struct acme_client *c, const char *url, const char *res,
 }
 
 static struct acme_op *
-op_start(struct acme_client *c, const char *url, const char *res,
-    json_t *payload, acme_cb cb, void *arg)
+op_start(struct acme_client *c, enum acme_endpoint ep, const char *url,
+    const char *res, json_t *payload, acme_cb cb, void *arg)
 {
 	struct acme_op	*op;
 
-	if ((op = op_new(c, url, res, payload, cb, arg)) == NULL) {
+	if ((op = op_new(c, ep, url, res, payload, cb, arg)) == NULL) {
 		log_warnx("CA %s: out of memory", c->name);
 		return NULL;
 	}
@@ -462,17 +521,17 @@ op_start(struct acme_client *c, const char *url, const char *res,
 }
 
 struct acme_op *
-acme_post(struct acme_client *c, const char *url, json_t *payload,
-    acme_cb cb, void *arg)
+acme_post(struct acme_client *c, enum acme_endpoint ep, const char *url,
+    json_t *payload, acme_cb cb, void *arg)
 {
-	return op_start(c, url, NULL, payload, cb, arg);
+	return op_start(c, ep, url, NULL, payload, cb, arg);
 }
 
 struct acme_op *
-acme_post_res(struct acme_client *c, const char *res, json_t *payload,
-    acme_cb cb, void *arg)
+acme_post_res(struct acme_client *c, enum acme_endpoint ep, const char *res,
+    json_t *payload, acme_cb cb, void *arg)
 {
-	return op_start(c, NULL, res, payload, cb, arg);
+	return op_start(c, ep, NULL, res, payload, cb, arg);
 }
 
 /* Loads the account key: 0, 1 when there is none yet, -1 with *cause. */
@@ -667,7 +726,8 @@ account_register(struct acme_client *c)
 	payload = json_pack("{s:b, s:o, s:o*}", "termsOfServiceAgreed",
 	    c->conf->accept_tos, "contact", contact,
 	    "externalAccountBinding", eab);
-	c->setup_op = op_new(c, NULL, "newAccount", payload, account_done_cb, c);
+	c->setup_op = op_new(c, ACME_EP_NEW_ACCOUNT, NULL, "newAccount",
+	    payload, account_done_cb, c);
 	json_decref(payload);
 	if (c->setup_op == NULL) {
 		client_setup_failed(c, "out of memory");
@@ -715,6 +775,7 @@ directory_done_cb(const struct http_response *hr, void *arg)
 	char			*err = NULL;
 
 	c->setup_xfer = NULL;
+	client_count(c, ACME_EP_DIRECTORY, hr);
 	if (hr->status == 0)
 		err = transport_error(c, c->conf->directory, hr);
 	else if (hr->status != 200)
@@ -812,6 +873,7 @@ void
 acme_client_free(struct acme_client *c)
 {
 	struct acme_op	*op;
+	size_t		 i;
 
 	if (c == NULL)
 		return;
@@ -829,6 +891,8 @@ acme_client_free(struct acme_client *c)
 	json_decref(c->directory);
 	EVP_PKEY_free(c->key);
 	free(c->kid);
+	for (i = 0; i < ACME_EP__MAX; i++)
+		free(c->stats[i].codes);
 	free(c->account_dir);
 	free(c->name);
 	free(c);
@@ -900,7 +964,8 @@ acme_client_ready(struct acme_client *c, acme_cb cb, void *arg)
 {
 	struct acme_op	*op;
 
-	if ((op = op_new(c, NULL, NULL, NULL, cb, arg)) == NULL)
+	if ((op = op_new(c, ACME_EP_DIRECTORY, NULL, NULL, NULL, cb,
+	    arg)) == NULL)
 		return NULL;
 	op->probe = true;
 	if (c->state == CLIENT_READY)
@@ -940,7 +1005,7 @@ acme_client_key_change(struct acme_client *c, EVP_PKEY *newkey, acme_cb cb,
 	    (inner_text = jws_sign(newkey, NULL, NULL, url, text)) == NULL ||
 	    (inner = json_loads(inner_text, 0, NULL)) == NULL)
 		goto out;
-	op = acme_post(c, url, inner, cb, arg);
+	op = acme_post(c, ACME_EP_KEY_CHANGE, url, inner, cb, arg);
 out:
 	json_decref(oldjwk);
 	json_decref(inner_payload);

@@ -395,7 +395,8 @@ static void
 test_unwritable(void **state)
 {
 	struct fixture		*f = *state;
-	struct store_files	 in = { "key\n", "cert\n", "" };
+	struct store_files	 in = { .key_pem = "key\n", .cert_pem = "cert\n",
+	    .chain_pem = "" };
 	char			*file, *bad, *cause = NULL;
 
 	/* Root ignores modes: a regular file in the path stops anyone. */
