@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "util.h"
 
 char *
@@ -26,4 +27,21 @@ xasprintf(const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+void
+cause_set(char **cause, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (cause != NULL)
+		*cause = msg;
+	else {
+		log_warnx("%s", msg != NULL ? msg : "out of memory");
+		free(msg);
+	}
 }

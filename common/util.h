@@ -7,5 +7,11 @@
 /* malloc'd printf; NULL only when memory is exhausted. */
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char	*xvasprintf(const char *fmt, va_list) __attribute__((format(printf, 1, 0)));
+/*
+ * Reports an error the way callers ask for it: into *cause (malloc'd)
+ * when cause is not NULL, else as a warning in the log.
+ */
+void	 cause_set(char **cause, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

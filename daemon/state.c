@@ -44,6 +44,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "util.h"
 #include "timeutil.h"
 #include "fsutil.h"
 #include "state.h"
@@ -51,8 +52,6 @@
 #define STATE_VERSION	1
 #define STATE_FILE_MAX	(1024 * 1024)
 
-static void	 state_error(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static char	*state_strdup(const char *);
 static json_t	*state_pack_time(time_t);
 static json_t	*state_pack_attempt(const struct attempt *);
@@ -66,24 +65,6 @@ static int	 state_unpack_attempt(const char *, json_t *, size_t,
 static int	 state_unpack(const char *, json_t *, struct cert_state *,
 		    char **);
 static void	 state_attempt_clear(struct attempt *);
-
-static void
-state_error(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	va_end(ap);
-	if (cause != NULL)
-		*cause = msg;
-	else {
-		log_warnx("%s", msg != NULL ? msg : "state: out of memory");
-		free(msg);
-	}
-}
 
 /* strdup(NULL) is NULL; allocation failure is fatal. */
 static char *
@@ -171,7 +152,7 @@ state_save(const char *path, const struct cert_state *st, char **cause)
 
 	if ((root = state_pack(st)) == NULL ||
 	    (text = json_dumps(root, JSON_INDENT(2))) == NULL) {
-		state_error(cause, "write %s: cannot build JSON", path);
+		cause_set(cause, "write %s: cannot build JSON", path);
 		goto out;
 	}
 	file = fs_path("%s\n", text);
@@ -195,18 +176,18 @@ state_get_time(const char *what, json_t *obj, const char *key, time_t *t,
 
 	*t = 0;
 	if (json_unpack_ex(obj, &err, 0, "{s?o}", key, &v) == -1) {
-		state_error(cause, "%s: %s: %s", what, key, err.text);
+		cause_set(cause, "%s: %s: %s", what, key, err.text);
 		return -1;
 	}
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		state_error(cause, "%s: %s: expected a time string or null",
+		cause_set(cause, "%s: %s: expected a time string or null",
 		    what, key);
 		return -1;
 	}
 	if (time_parse_rfc3339(json_string_value(v), t) == -1) {
-		state_error(cause, "%s: %s: invalid time \"%s\"", what, key,
+		cause_set(cause, "%s: %s: invalid time \"%s\"", what, key,
 		    json_string_value(v));
 		return -1;
 	}
@@ -223,13 +204,13 @@ state_get_string(const char *what, json_t *obj, const char *key, char **s,
 
 	*s = NULL;
 	if (json_unpack_ex(obj, &err, 0, "{s?o}", key, &v) == -1) {
-		state_error(cause, "%s: %s: %s", what, key, err.text);
+		cause_set(cause, "%s: %s: %s", what, key, err.text);
 		return -1;
 	}
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		state_error(cause, "%s: %s: expected a string or null", what,
+		cause_set(cause, "%s: %s: expected a string or null", what,
 		    key);
 		return -1;
 	}
@@ -247,11 +228,11 @@ state_unpack_attempt(const char *path, json_t *obj, size_t idx,
 
 	what = fs_path("%s: history[%zu]", path, idx);
 	if (!json_is_object(obj)) {
-		state_error(cause, "%s: expected an object", what);
+		cause_set(cause, "%s: expected an object", what);
 		goto out;
 	}
 	if (json_unpack_ex(obj, &err, 0, "{s:b}", "ok", &ok) == -1) {
-		state_error(cause, "%s: ok: %s", what, err.text);
+		cause_set(cause, "%s: ok: %s", what, err.text);
 		goto out;
 	}
 	a->ok = ok;
@@ -279,7 +260,7 @@ state_unpack_deploy(const char *path, json_t *root, struct deploy_state *dp,
 	int		 rc = -1;
 
 	if (json_unpack_ex(root, &err, 0, "{s?o}", "deploy", &obj) == -1) {
-		state_error(cause, "%s: deploy: %s", path, err.text);
+		cause_set(cause, "%s: deploy: %s", path, err.text);
 		return -1;
 	}
 	if (obj == NULL || json_is_null(obj))
@@ -287,11 +268,11 @@ state_unpack_deploy(const char *path, json_t *root, struct deploy_state *dp,
 	what = fs_path("%s: deploy", path);
 	if (json_unpack_ex(obj, &err, 0, "{s?b, s?i, s?I}", "pending",
 	    &pending, "version", &version, "failures", &failures) == -1) {
-		state_error(cause, "%s: %s", what, err.text);
+		cause_set(cause, "%s: %s", what, err.text);
 		goto out;
 	}
 	if (failures < 0 || failures > UINT_MAX || version < 0) {
-		state_error(cause, "%s: out of range", what);
+		cause_set(cause, "%s: out of range", what);
 		goto out;
 	}
 	dp->pending = pending;
@@ -318,26 +299,26 @@ state_unpack(const char *path, json_t *root, struct cert_state *st,
 	size_t		 i;
 
 	if (!json_is_object(root)) {
-		state_error(cause, "%s: expected a JSON object", path);
+		cause_set(cause, "%s: expected a JSON object", path);
 		return -1;
 	}
 	if (json_unpack_ex(root, &err, 0, "{s:I}", "version",
 	    &version) == -1) {
-		state_error(cause, "%s: version: %s", path, err.text);
+		cause_set(cause, "%s: version: %s", path, err.text);
 		return -1;
 	}
 	if (version != STATE_VERSION) {
-		state_error(cause, "%s: unsupported version %lld", path,
+		cause_set(cause, "%s: unsupported version %lld", path,
 		    (long long)version);
 		return -1;
 	}
 	if (json_unpack_ex(root, &err, 0, "{s?I}", "failures",
 	    &failures) == -1) {
-		state_error(cause, "%s: failures: %s", path, err.text);
+		cause_set(cause, "%s: failures: %s", path, err.text);
 		return -1;
 	}
 	if (failures < 0 || failures > UINT_MAX) {
-		state_error(cause, "%s: failures: out of range", path);
+		cause_set(cause, "%s: failures: out of range", path);
 		return -1;
 	}
 	st->failures = (unsigned)failures;
@@ -353,13 +334,13 @@ state_unpack(const char *path, json_t *root, struct cert_state *st,
 
 	if (json_unpack_ex(root, &err, 0, "{s?o}", "history",
 	    &history) == -1) {
-		state_error(cause, "%s: history: %s", path, err.text);
+		cause_set(cause, "%s: history: %s", path, err.text);
 		return -1;
 	}
 	if (history == NULL || json_is_null(history))
 		return 0;
 	if (!json_is_array(history)) {
-		state_error(cause, "%s: history: expected an array", path);
+		cause_set(cause, "%s: history: expected an array", path);
 		return -1;
 	}
 	json_array_foreach(history, i, a) {
@@ -401,7 +382,7 @@ state_load(const char *path, struct cert_state *st, char **cause)
 	}
 	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES,
 	    &err)) == NULL) {
-		state_error(cause, "%s: line %d column %d: %s", path,
+		cause_set(cause, "%s: line %d column %d: %s", path,
 		    err.line, err.column, err.text);
 		goto out;
 	}

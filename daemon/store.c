@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "util.h"
 #include "fsutil.h"
 #include "store.h"
 
@@ -61,8 +62,6 @@ struct store_versions {
 	size_t		 n;
 };
 
-static void	 store_error(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 static int	 store_name_valid(const char *);
 static int	 store_parse_version(const char *);
 static int	 store_list_versions(const char *, struct store_versions *);
@@ -75,25 +74,6 @@ static int	 store_write_version(const char *, const struct store_files *,
 		    char **);
 static int	 store_switch_current(const char *, int, char **);
 static void	 store_prune(const char *, int);
-
-/* Sets *cause, or logs when the caller passed no cause. */
-static void
-store_error(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		msg = NULL;
-	va_end(ap);
-	if (cause != NULL)
-		*cause = msg;
-	else {
-		log_warnx("%s", msg != NULL ? msg : "store: out of memory");
-		free(msg);
-	}
-}
 
 /* A section name is one path component. */
 static int
@@ -297,13 +277,13 @@ store_switch_current(const char *certdir, int version, char **cause)
 		if (symlink(target, tmp) == 0)
 			break;
 		if (errno != EEXIST || tries == 100) {
-			store_error(cause, "symlink %s: %s", tmp,
+			cause_set(cause, "symlink %s: %s", tmp,
 			    strerror(errno));
 			goto out;
 		}
 	}
 	if (rename(tmp, link) == -1) {
-		store_error(cause, "rename %s: %s", link,
+		cause_set(cause, "rename %s: %s", link,
 		    strerror(errno));
 		unlink(tmp);
 		goto out;
@@ -409,7 +389,7 @@ store_install(const char *state_dir, const char *name,
 	int			 version = 0, created = 0, rc = -1;
 
 	if (!store_name_valid(name)) {
-		store_error(cause, "invalid certificate name \"%s\"",
+		cause_set(cause, "invalid certificate name \"%s\"",
 		    name);
 		goto out;
 	}
@@ -417,12 +397,12 @@ store_install(const char *state_dir, const char *name,
 	if (fs_mkdir_p(certdir, 0755, cause) == -1)
 		goto out;
 	if (store_list_versions(certdir, &vs) == -1) {
-		store_error(cause, "opendir %s: %s", certdir,
+		cause_set(cause, "opendir %s: %s", certdir,
 		    strerror(errno));
 		goto out;
 	}
 	if (vs.n > 0 && vs.v[0] == INT_MAX - 1) {
-		store_error(cause, "%s: version numbers exhausted",
+		cause_set(cause, "%s: version numbers exhausted",
 		    certdir);
 		goto out;
 	}
@@ -430,7 +410,7 @@ store_install(const char *state_dir, const char *name,
 
 	vdir = fs_path("%s/v%d", certdir, version);
 	if (mkdir(vdir, 0755) == -1) {
-		store_error(cause, "mkdir %s: %s", vdir,
+		cause_set(cause, "mkdir %s: %s", vdir,
 		    strerror(errno));
 		goto out;
 	}
@@ -477,7 +457,7 @@ store_read_current(const char *state_dir, const char *name,
 	certdir = store_cert_dir(state_dir, name);
 	/* Read the link once: the three files come from one version. */
 	if ((version = store_link_version(certdir)) == 0) {
-		store_error(cause, "%s: no current certificate",
+		cause_set(cause, "%s: no current certificate",
 		    certdir);
 		goto out;
 	}

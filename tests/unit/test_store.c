@@ -235,6 +235,7 @@ test_install_prune(void **state)
 	char			*cause = NULL, *vdir, *s, *expect;
 	int			 i, v;
 
+	memset(&in, 0, sizeof(in));
 	pair_make(&ca, "Test CA");
 	for (i = 0; i < 4; i++) {
 		pair_make(&p[i], "www.example.com");
@@ -322,6 +323,7 @@ test_recover(void **state)
 	struct store_files	 in;
 	char			*cause = NULL, *path;
 
+	memset(&in, 0, sizeof(in));
 	pair_make(&p, "www.example.com");
 	in.key_pem = p.key;
 	in.cert_pem = p.cert;
@@ -430,6 +432,7 @@ test_failure_keeps_current(void **state)
 	char			*cause = NULL;
 	int			 v;
 
+	memset(&in, 0, sizeof(in));
 	pair_make(&p, "www.example.com");
 	pair_make(&q, "www.example.com");
 	in.key_pem = p.key;
@@ -539,6 +542,41 @@ test_fsutil(void **state)
 	free(path);
 }
 
+/* key-owner: the key files are 0640 and belong to the given group. */
+static void
+test_key_shared(void **state)
+{
+	struct fixture		*f = *state;
+	struct test_pair	 p;
+	struct store_files	 in;
+	struct stat		 st;
+	char			*cause = NULL, *path;
+	const char		*names[] = { "privkey.pem", "combined.pem" };
+	size_t			 i;
+
+	memset(&in, 0, sizeof(in));
+	pair_make(&p, "www.example.com");
+	in.key_pem = p.key;
+	in.cert_pem = p.cert;
+	in.chain_pem = "";
+	in.key_shared = true;
+	in.key_uid = getuid();
+	in.key_gid = 65534;	/* nogroup */
+	assert_int_equal(store_install(f->state_dir, "www", &in, &cause), 1);
+	for (i = 0; i < 2; i++) {
+		assert_true(asprintf(&path, "%s/v1/%s", f->certdir,
+		    names[i]) != -1);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0640);
+		assert_int_equal(st.st_gid, 65534);
+		free(path);
+	}
+	assert_true(asprintf(&path, "%s/v1/cert.pem", f->certdir) != -1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -553,6 +591,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failure_keeps_current,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsutil, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_shared, setup,
+		    teardown),
 	};
 
 	umask(022);
