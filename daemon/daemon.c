@@ -259,9 +259,10 @@ daemon_free(struct daemon *d)
 	}
 	admin_free_all(d);
 	keygen_free_all(&d->keygens);
+	/* Records own their hook procs: free them before the rest. */
+	dns01_free_all(d);
 	while (!TAILQ_EMPTY(&d->procs))
 		proc_cancel(TAILQ_FIRST(&d->procs));
-	dns01_free_all(d);
 	units_free(d);
 	control_free(d->control);
 	http01_free(d->http01);
