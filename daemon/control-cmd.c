@@ -94,7 +94,10 @@ control_cmd_cert(const struct cert *c)
 	    "last_success", control_cmd_time(c->st.last_success),
 	    "last_error", c->st.last_error,
 	    "failures", (json_int_t)c->st.failures,
-	    "ca", cert_ca_name(c));
+	    /* The CA of the certificate in service; before the first, the
+	     * one the next attempt goes to. */
+	    "ca", c->have_cert && c->st.ca != NULL ? c->st.ca :
+	    cert_ca_name(c));
 }
 
 static json_t *
@@ -302,6 +305,8 @@ control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
 	    json_object_set_new(result, "challenge", json_string(
 	    challenge_type_names[c->conf->challenge])) == -1 ||
 	    json_object_set_new(result, "ari_window", json_null()) == -1 ||
+	    json_object_set_new(result, "next_ca",
+	    json_string(cert_ca_name(c))) == -1 ||
 	    json_object_set_new(result, "deploy", deploy) == -1 ||
 	    json_object_set_new(result, "history",
 	    control_cmd_history(&c->st)) == -1) {
