@@ -55,7 +55,7 @@ static const bool have_rsa = true;		/* key-type rsa-* */
 static const bool have_dns01 = true;		/* challenge = dns-01 */
 static const bool have_tlsalpn01 = true;	/* challenge = tls-alpn-01 */
 static const bool have_ca_fallback = true;	/* more than one ca */
-static const bool have_metrics = false;		/* metrics-listen */
+static const bool have_metrics = true;		/* metrics-listen */
 
 const char *const challenge_type_names[CHALLENGE__MAX] = {
 	[CHALLENGE_HTTP01] = "http-01",

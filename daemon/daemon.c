@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "fsutil.h"
 #include "http.h"
+#include "metrics.h"
 #include "notify.h"
 #include "units.h"
 
@@ -210,6 +211,9 @@ daemon_start(struct daemon *d, char **cause)
 	    tlsalpn01_new(d->base, d->conf->daemon.tlsalpn01_listen,
 	    cause)) == NULL)
 		return -1;
+	if (d->conf->daemon.metrics_listen != NULL && (d->metrics =
+	    metrics_new(d, d->conf->daemon.metrics_listen, cause)) == NULL)
+		return -1;
 	if ((d->control = control_new(d, d->conf->daemon.control_socket,
 	    d->conf->daemon.control_group, cause)) == NULL)
 		return -1;
@@ -253,6 +257,7 @@ daemon_free(struct daemon *d)
 
 	if (d == NULL)
 		return;
+	metrics_free(d->metrics);	/* it reads the certificates */
 	while ((c = TAILQ_FIRST(&d->certs)) != NULL) {
 		TAILQ_REMOVE(&d->certs, c, entry);
 		cert_free(c);

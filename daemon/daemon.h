@@ -18,6 +18,7 @@ struct acme_client;
 struct control;
 struct http;
 struct http01;
+struct metrics;
 struct units;
 
 struct ca_slot {
@@ -32,6 +33,7 @@ struct daemon {
 	struct http01		*http01;	/* NULL unless listening */
 	struct tlsalpn01	*tlsalpn01;	/* NULL unless listening */
 	struct control		*control;
+	struct metrics		*metrics;	/* NULL unless metrics-listen */
 	struct ca_slot		*cas;
 	size_t			 ncas;
 	struct cert_list	 certs;

@@ -199,6 +199,8 @@ daemon_reload(struct daemon *d, struct config_errors *errs)
 	    old->daemon.control_socket);
 	reload_keep("control-group", &conf->daemon.control_group,
 	    old->daemon.control_group);
+	reload_keep("metrics-listen", &conf->daemon.metrics_listen,
+	    old->daemon.metrics_listen);
 
 	TAILQ_INIT(&fresh);
 	reload_certs(d, conf, &fresh);	/* before the CAs: jobs drop theirs */
