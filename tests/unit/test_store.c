@@ -575,6 +575,7 @@ test_key_shared(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
 	free(path);
+	pair_free(&p);
 }
 
 int
