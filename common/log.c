@@ -88,19 +88,14 @@ log_emit(int prio, const struct log_tag *tag, const char *msg)
 
 	if (prio > log_settings.level)
 		return;
-	if (log_settings.journal) {
-		/* Empty fields are harmless; absent ones are left out. */
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
-		    "SYSLOG_IDENTIFIER=%s", log_settings.progname,
-		    name != NULL ? "ACME_RENEWD_NAME=%s" : "ACME_RENEWD_NAME=",
-		    name != NULL ? name : "",
-		    ca != NULL ? "ACME_RENEWD_CA=%s" : "ACME_RENEWD_CA=",
-		    ca != NULL ? ca : "",
-		    phase != NULL ? "ACME_RENEWD_PHASE=%s" : "ACME_RENEWD_PHASE=",
-		    phase != NULL ? phase : "",
-		    NULL);
+	/* Every field is always sent (empty when it does not apply); a
+	 * journal that refuses the entry gets it on stderr instead. */
+	if (log_settings.journal && sd_journal_send("MESSAGE=%s", msg,
+	    "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=%s", log_settings.progname,
+	    "ACME_RENEWD_NAME=%s", name != NULL ? name : "",
+	    "ACME_RENEWD_CA=%s", ca != NULL ? ca : "",
+	    "ACME_RENEWD_PHASE=%s", phase != NULL ? phase : "", NULL) >= 0)
 		return;
-	}
 	fprintf(stderr, "%s: %s", log_settings.progname, log_level_name(prio));
 	if (name != NULL)
 		fprintf(stderr, " [%s]", name);

@@ -425,11 +425,12 @@ store_install(const char *state_dir, const char *name,
 		 * After a crash `current` may still name the old version:
 		 * keep every old version until a later install syncs.
 		 */
-		log_warnx("%s: version %d installed but not yet durable",
-		    name, version);
+		log_tagged(LOG_WARNING, &(struct log_tag){ .name = name },
+		    "version %d installed but not yet durable", version);
 		goto out;
 	}
-	log_debug("%s: installed version %d", name, version);
+	log_tagged(LOG_DEBUG, &(struct log_tag){ .name = name },
+	    "installed version %d", version);
 	store_prune(certdir, version);
 out:
 	/* On failure `current` was not touched: the partial version goes. */

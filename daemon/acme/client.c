@@ -109,6 +109,22 @@ static void	client_setup(struct acme_client *);
 static void	op_send(struct acme_op *);
 static void	account_done_cb(const struct acme_response *, void *);
 
+/* A log line about this CA: tagged ACME_RENEWD_CA=<name>. */
+static void
+client_log(const struct acme_client *c, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+client_log(const struct acme_client *c, int prio, const char *fmt, ...)
+{
+	struct log_tag	tag = { .ca = c->name };
+	va_list		ap;
+
+	va_start(ap, fmt);
+	log_vtagged(prio, &tag, fmt, ap);
+	va_end(ap);
+}
+
 static void
 op_unlink(struct acme_op *op)
 {
@@ -368,15 +384,15 @@ op_post_done_cb(const struct http_response *hr, void *arg)
 	client_count(c, op->ep, hr);
 	nonce_put(c, hr->replay_nonce);
 	response_build(c, op->url, hr, &resp, &err);
-	log_debug("CA %s: POST %s: HTTP %ld", c->name, op->url, hr->status);
+	client_log(c, LOG_DEBUG, "POST %s: HTTP %ld", op->url, hr->status);
 
 	if (hr->status == 400 && problem_is(&resp, "badNonce") &&
 	    op->retries++ < BADNONCE_RETRIES) {
-		log_debug("CA %s: bad nonce, retrying %s", c->name, op->url);
+		client_log(c, LOG_DEBUG, "bad nonce, retrying %s", op->url);
 		op_send(op);
 	} else if (problem_is(&resp, "accountDoesNotExist") && !op->use_jwk) {
-		log_notice("CA %s: account %s does not exist; registering again",
-		    c->name, c->kid != NULL ? c->kid : "?");
+		client_log(c, LOG_NOTICE, "account %s does not exist; "
+		    "registering again", c->kid != NULL ? c->kid : "?");
 		free(c->kid);
 		c->kid = NULL;
 		c->state = CLIENT_IDLE;
@@ -508,7 +524,7 @@ op_start(struct acme_client *c, enum acme_endpoint ep, const char *url,
 	struct acme_op	*op;
 
 	if ((op = op_new(c, ep, url, res, payload, cb, arg)) == NULL) {
-		log_warnx("CA %s: out of memory", c->name);
+		client_log(c, LOG_WARNING, "out of memory");
 		return NULL;
 	}
 	if (c->state == CLIENT_READY)
@@ -578,7 +594,7 @@ account_key_store(struct acme_client *c, EVP_PKEY *key, char **cause)
 	}
 	if (fs_write_atomic(path, pem, strlen(pem), 0600, cause) == -1)
 		goto out;
-	log_info("CA %s: new account key in %s", c->name, path);
+	client_log(c, LOG_INFO, "new account key in %s", path);
 	rc = 0;
 out:
 	if (pem != NULL)
@@ -605,7 +621,7 @@ account_save(struct acme_client *c)
 		goto out;
 	path = fs_path("%s/account.json", c->account_dir);
 	if (fs_write_atomic(path, text, strlen(text), 0600, &cause) == -1)
-		log_warnx("CA %s: %s", c->name, cause);
+		client_log(c, LOG_WARNING, "%s", cause);
 out:
 	json_decref(doc);
 	free(text);
