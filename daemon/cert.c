@@ -22,6 +22,7 @@
 #include "timeutil.h"
 #include "util.h"
 #include "acme/acme.h"
+#include "ari.h"
 #include "cert.h"
 #include "control.h"
 #include "daemon.h"
@@ -82,6 +83,7 @@ cert_new(struct daemon *d, const struct conf_cert *conf)
 	evtimer_assign(&c->timer, d->base, cert_timer_cb, c);
 	TAILQ_INIT(&c->waiters);
 	deploy_init(c);
+	ari_init(c);
 	return c;
 }
 
@@ -164,6 +166,7 @@ cert_free(struct cert *c)
 	if (c == NULL)
 		return;
 	cert_waiters_free(c);
+	ari_stop(c);
 	event_del(&c->timer);
 	renewal_free(c->job);
 	deploy_stop(c);
@@ -289,9 +292,11 @@ cert_schedule(struct cert *c, bool matches)
 		when = now;
 	} else {
 		c->status = CERT_VALID;
-		/* Keep a persisted moment inside the window: the jitter
-		 * then holds across restarts. */
-		if (schedule_renewal_valid(c->st.next_renewal,
+		/* The CA's window where it gives one; else keep a persisted
+		 * moment inside ours: the jitter then holds across restarts. */
+		if (ari_window_known(c))
+			when = ari_moment(c, now);
+		else if (schedule_renewal_valid(c->st.next_renewal,
 		    c->info.not_before, c->info.not_after,
 		    c->conf->renew_before))
 			when = c->st.next_renewal;
@@ -301,6 +306,7 @@ cert_schedule(struct cert *c, bool matches)
 			    arc4random_uniform);
 	}
 	cert_arm(c, when);
+	ari_watch(c);
 	time_format_rfc3339(when, at);
 	log_tagged(LOG_INFO, &tag, "%s; next renewal %s",
 	    cert_status_names[c->status], when <= now ? "now" : at);
@@ -364,9 +370,16 @@ cert_recheck(struct cert *c)
 }
 
 void
+cert_reschedule(struct cert *c, time_t when)
+{
+	cert_arm(c, when);
+}
+
+void
 cert_abandon(struct cert *c)
 {
 	event_del(&c->timer);
+	ari_stop(c);
 	if (c->is_waiting) {
 		TAILQ_REMOVE(&c->d->waiting, c, waiting);
 		c->is_waiting = false;

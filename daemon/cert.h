@@ -27,6 +27,7 @@ enum cert_status {
 
 extern const char *const cert_status_names[CERT_STATUS__MAX];
 
+struct acme_op;
 struct daemon;
 struct proc;
 struct renewal;
@@ -60,6 +61,9 @@ struct cert {
 	struct units_job	*deploy_units;	/* reload-units running */
 	struct event		 deploy_timer;	/* deploy retry */
 	struct proc		*failure_proc;	/* failure-hook running */
+	struct acme_op		*ari_op;	/* renewalInfo fetch */
+	struct event		 ari_timer;	/* next renewalInfo fetch */
+	bool			 ari_unsupported; /* the CA has no ARI */
 	struct cert_waiter_list	 waiters;	/* renew with wait */
 	/* Counters for the metrics (reset when a reload re-creates it). */
 	uint64_t		 renewals_ok;
@@ -89,6 +93,8 @@ void		 cert_abandon(struct cert *);
 /* Called by the renewal when it ends; the job is freed by the cert. */
 void		 cert_renewal_done(struct cert *, bool ok, const char *phase,
 		    const char *error);
+/* Moves the next renewal (a valid certificate's) to when. */
+void		 cert_reschedule(struct cert *, time_t when);
 /* Writes state.json (logs a failure). */
 void		 cert_save(struct cert *);
 /* The CA the next attempt goes to. */

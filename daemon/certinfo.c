@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "b64url.h"
 #include "log.h"
 #include "certinfo.h"
 
@@ -264,6 +265,42 @@ certinfo_key(const X509 *x, struct key_spec *ks)
 	return -1;
 }
 
+/*
+ * The ARI certificate identifier (RFC 9773 §4.1): base64url of the
+ * Authority Key Identifier's keyIdentifier, ".", base64url of the serial
+ * number's DER content octets (leading zero included when DER has one).
+ */
+static char *
+certinfo_ari_id(const X509 *x)
+{
+	const ASN1_OCTET_STRING	*kid = X509_get0_authority_key_id((X509 *)x);
+	unsigned char		*der = NULL;
+	const unsigned char	*p;
+	char			*a = NULL, *b = NULL, *id = NULL;
+	long			 len;
+	int			 dlen, tag, class;
+
+	if (kid == NULL || (dlen = i2d_ASN1_INTEGER(
+	    X509_get0_serialNumber(x), &der)) <= 0)
+		goto out;
+	p = der;
+	/* Skip the INTEGER's tag and length: the content octets remain. */
+	if (ASN1_get_object(&p, &len, &tag, &class, dlen) & 0x80 ||
+	    tag != V_ASN1_INTEGER || len <= 0)
+		goto out;
+	if ((a = b64url_encode(ASN1_STRING_get0_data(kid),
+	    (size_t)ASN1_STRING_length(kid))) == NULL ||
+	    (b = b64url_encode(p, (size_t)len)) == NULL)
+		goto out;
+	if (asprintf(&id, "%s.%s", a, b) == -1)
+		id = NULL;
+out:
+	OPENSSL_free(der);
+	free(a);
+	free(b);
+	return id;
+}
+
 int
 certinfo_parse(const char *pem, struct certinfo *ci, char **cause)
 {
@@ -296,6 +333,7 @@ certinfo_parse(const char *pem, struct certinfo *ci, char **cause)
 		certinfo_error(cause, "unsupported public key type");
 		goto out;
 	}
+	ci->ari_id = certinfo_ari_id(x);	/* NULL without an AKI */
 	rc = 0;
 out:
 	if (rc == -1)
@@ -313,6 +351,7 @@ certinfo_clear(struct certinfo *ci)
 		return;
 	free(ci->serial);
 	free(ci->issuer);
+	free(ci->ari_id);
 	for (i = 0; i < ci->names.n; i++)
 		free(ci->names.v[i]);
 	free(ci->names.v);

@@ -14,6 +14,7 @@ struct certinfo {
 	char		*issuer;	/* issuer CN, else the one-line DN */
 	struct strlist	 names;		/* SAN dNSName and iPAddress, as text */
 	struct key_spec	 key;		/* the subject public key's kind */
+	char		*ari_id;	/* RFC 9773 CertID; NULL without AKI */
 };
 
 /* The first certificate in pem.  Returns 0, or -1 with *cause malloc'd. */

@@ -20,6 +20,7 @@
 #include "util.h"
 #include "timeutil.h"
 #include "admin.h"
+#include "ari.h"
 #include "control.h"
 #include "daemon.h"
 
@@ -264,6 +265,18 @@ control_cmd_history(const struct cert_state *st)
 	return a;
 }
 
+/* The CA's suggested renewal window for the certificate in service. */
+static json_t *
+control_cmd_ari(const struct cert *c)
+{
+	if (!ari_window_known(c))
+		return json_null();
+	return json_pack("{s:o, s:o, s:o}",
+	    "start", control_cmd_time(c->st.ari.start),
+	    "end", control_cmd_time(c->st.ari.end),
+	    "next_fetch", control_cmd_time(c->st.ari.next_fetch));
+}
+
 /* show {name}: status fields plus the certificate, history and hooks. */
 static json_t *
 control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
@@ -304,7 +317,8 @@ control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
 	    json_object_set_new(result, "key_type", json_string(kind)) == -1 ||
 	    json_object_set_new(result, "challenge", json_string(
 	    challenge_type_names[c->conf->challenge])) == -1 ||
-	    json_object_set_new(result, "ari_window", json_null()) == -1 ||
+	    json_object_set_new(result, "ari_window",
+	    control_cmd_ari(c)) == -1 ||
 	    json_object_set_new(result, "next_ca",
 	    json_string(cert_ca_name(c))) == -1 ||
 	    json_object_set_new(result, "deploy", deploy) == -1 ||

@@ -29,6 +29,7 @@
 #include "acme/acme.h"
 #include "cert.h"
 #include "config.h"
+#include "ari.h"
 #include "daemon.h"
 #include "metrics.h"
 #include "proc.h"
@@ -58,6 +59,8 @@ enum metrics_gauge {
 	GAUGE_NEXT_RENEWAL,
 	GAUGE_LAST_SUCCESS,
 	GAUGE_FAILURES,
+	GAUGE_ARI_START,
+	GAUGE_ARI_END,
 	GAUGE__MAX
 };
 
@@ -77,6 +80,12 @@ static const struct {
 	    "When the last renewal succeeded, seconds since the epoch." },
 	[GAUGE_FAILURES] = { "acme_renewd_certificate_consecutive_failures",
 	    "Renewal attempts that failed since the last success." },
+	[GAUGE_ARI_START] = {
+	    "acme_renewd_certificate_ari_window_start_timestamp_seconds",
+	    "Start of the renewal window the CA suggests (RFC 9773)." },
+	[GAUGE_ARI_END] = {
+	    "acme_renewd_certificate_ari_window_end_timestamp_seconds",
+	    "End of the renewal window the CA suggests (RFC 9773)." },
 };
 
 static void
@@ -232,6 +241,12 @@ metrics_gauge_value(const struct cert *c, enum metrics_gauge g, long long *v)
 	case GAUGE_FAILURES:
 		*v = c->st.failures;
 		return true;
+	case GAUGE_ARI_START:
+		*v = c->st.ari.start;
+		return ari_window_known(c);
+	case GAUGE_ARI_END:
+		*v = c->st.ari.end;
+		return ari_window_known(c);
 	default:
 		return false;
 	}

@@ -824,6 +824,20 @@ order_created_cb(const struct acme_response *resp, void *arg)
 		authz_fetch(&r->authz[i]);
 }
 
+/* The ARI id of the certificate in service, if this CA issued it and
+ * offers ARI; else NULL. */
+static const char *
+renewal_replaces(const struct renewal *r)
+{
+	const struct cert	*c = r->cert;
+
+	if (!c->have_cert || c->info.ari_id == NULL || c->st.ca == NULL ||
+	    strcmp(c->st.ca, acme_client_name(r->ca)) != 0 ||
+	    acme_client_url(r->ca, "renewalInfo") == NULL)
+		return NULL;
+	return c->info.ari_id;
+}
+
 static void
 order_send(struct renewal *r)
 {
@@ -844,6 +858,16 @@ order_send(struct renewal *r)
 	}
 	if ((payload = json_pack("{s:o}", "identifiers", ids)) == NULL)
 		goto fail;
+	/* RFC 9773 §5: tell a CA with ARI which certificate this replaces. */
+	if (renewal_replaces(r) != NULL) {
+		if (json_object_set_new(payload, "replaces",
+		    json_string(renewal_replaces(r))) == -1) {
+			json_decref(payload);
+			goto fail;
+		}
+		renewal_log(r, LOG_INFO, "replaces %s",
+		    renewal_replaces(r));
+	}
 	r->op = acme_post_res(r->ca, ACME_EP_NEW_ORDER, "newOrder", payload,
 	    order_created_cb, r);
 	json_decref(payload);

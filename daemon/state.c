@@ -13,6 +13,11 @@
  *     "failures": 0,                          consecutive, >= 0
  *     "last_error": "..." | null,
  *     "ca": "letsencrypt" | null,             CA of the current certificate
+ *     "ari": {                                may be absent: no window known
+ *       "serial": "...",                      the certificate it is for
+ *       "start": "...", "end": "...",         the suggested window
+ *       "next_fetch": "..."                   when to ask again
+ *     },
  *     "deploy": {                             may be absent: nothing pending
  *       "pending": false,                     hooks/units not yet done for
  *       "version": 3,                         this version
@@ -114,9 +119,20 @@ state_pack_deploy(const struct deploy_state *dp)
 }
 
 static json_t *
+state_pack_ari(const struct ari_state *ari)
+{
+	if (ari->serial == NULL)
+		return json_null();
+	return json_pack("{s:s, s:o, s:o, s:o}", "serial", ari->serial,
+	    "start", state_pack_time(ari->start),
+	    "end", state_pack_time(ari->end),
+	    "next_fetch", state_pack_time(ari->next_fetch));
+}
+
+static json_t *
 state_pack(const struct cert_state *st)
 {
-	json_t	*history, *a, *deploy;
+	json_t	*history, *a, *deploy, *ari;
 	size_t	 i;
 
 	if ((history = json_array()) == NULL)
@@ -132,7 +148,12 @@ state_pack(const struct cert_state *st)
 		json_decref(history);
 		return NULL;
 	}
-	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o, s:o}",
+	if ((ari = state_pack_ari(&st->ari)) == NULL) {
+		json_decref(history);
+		json_decref(deploy);
+		return NULL;
+	}
+	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o, s:o, s:o}",
 	    "version", STATE_VERSION,
 	    "next_renewal", state_pack_time(st->next_renewal),
 	    "last_success", state_pack_time(st->last_success),
@@ -140,6 +161,7 @@ state_pack(const struct cert_state *st)
 	    "last_error", st->last_error,
 	    "ca", st->ca,
 	    "deploy", deploy,
+	    "ari", ari,
 	    "history", history);
 }
 
@@ -288,6 +310,33 @@ out:
 	return rc;
 }
 
+static int
+state_unpack_ari(const char *path, json_t *root, struct ari_state *ari,
+    char **cause)
+{
+	json_t	*obj = NULL;
+	char	*what;
+	int	 rc = -1;
+
+	if ((obj = json_object_get(root, "ari")) == NULL || json_is_null(obj))
+		return 0;
+	what = fs_path("%s: ari", path);
+	if (!json_is_object(obj)) {
+		cause_set(cause, "%s: expected an object", what);
+		goto out;
+	}
+	if (state_get_string(what, obj, "serial", &ari->serial, cause) == -1 ||
+	    state_get_time(what, obj, "start", &ari->start, cause) == -1 ||
+	    state_get_time(what, obj, "end", &ari->end, cause) == -1 ||
+	    state_get_time(what, obj, "next_fetch", &ari->next_fetch,
+	    cause) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(what);
+	return rc;
+}
+
 /* Fills st (zeroed by the caller) from root. */
 static int
 state_unpack(const char *path, json_t *root, struct cert_state *st,
@@ -329,7 +378,8 @@ state_unpack(const char *path, json_t *root, struct cert_state *st,
 	    state_get_string(path, root, "last_error", &st->last_error,
 	    cause) == -1 ||
 	    state_get_string(path, root, "ca", &st->ca, cause) == -1 ||
-	    state_unpack_deploy(path, root, &st->deploy, cause) == -1)
+	    state_unpack_deploy(path, root, &st->deploy, cause) == -1 ||
+	    state_unpack_ari(path, root, &st->ari, cause) == -1)
 		return -1;
 
 	if (json_unpack_ex(root, &err, 0, "{s?o}", "history",
@@ -419,6 +469,7 @@ state_clear(struct cert_state *st)
 	free(st->last_error);
 	free(st->ca);
 	free(st->deploy.last_error);
+	free(st->ari.serial);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -28,6 +28,14 @@ struct deploy_state {
 	char		*last_error;
 };
 
+/* The CA's suggested renewal window (RFC 9773) for one certificate. */
+struct ari_state {
+	char		*serial;	/* the certificate it is for */
+	time_t		 start;
+	time_t		 end;
+	time_t		 next_fetch;	/* as Retry-After said */
+};
+
 struct cert_state {
 	time_t		 next_renewal;	/* 0 = as soon as possible */
 	time_t		 last_success;	/* 0 = never */
@@ -35,6 +43,7 @@ struct cert_state {
 	char		*last_error;
 	char		*ca;		/* CA that issued the current cert */
 	struct deploy_state deploy;
+	struct ari_state ari;
 	struct attempt	 history[STATE_HISTORY_MAX];	/* newest first */
 	size_t		 nhistory;
 };

@@ -72,6 +72,7 @@ enum acme_endpoint {
 	ACME_EP_CERTIFICATE,
 	ACME_EP_REVOKE,
 	ACME_EP_KEY_CHANGE,
+	ACME_EP_RENEWAL_INFO,
 	ACME_EP__MAX
 };
 
@@ -143,6 +144,9 @@ struct acme_op	*acme_post(struct acme_client *, enum acme_endpoint,
 struct acme_op	*acme_post_res(struct acme_client *, enum acme_endpoint,
 		    const char *res, json_t *payload, acme_cb, void *arg);
 void		 acme_op_cancel(struct acme_op *);
+/* A plain GET (RFC 9773 renewalInfo is fetched unsigned). */
+struct acme_op	*acme_get(struct acme_client *, enum acme_endpoint,
+		    const char *url, acme_cb, void *arg);
 /* Calls back (status 200, no error) once the account is ready. */
 struct acme_op	*acme_client_ready(struct acme_client *, acme_cb, void *);
 /* The account URL, NULL until the account is ready. */

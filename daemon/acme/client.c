@@ -49,6 +49,7 @@ const char *const acme_endpoint_names[ACME_EP__MAX] = {
 	[ACME_EP_CERTIFICATE] = "certificate",
 	[ACME_EP_REVOKE] = "revokeCert",
 	[ACME_EP_KEY_CHANGE] = "keyChange",
+	[ACME_EP_RENEWAL_INFO] = "renewalInfo",
 };
 
 /* From tens of milliseconds (a CA next door) to a minute (a slow one). */
@@ -96,6 +97,7 @@ struct acme_op {
 	char			*payload;	/* NULL: POST-as-GET */
 	bool			 use_jwk;	/* newAccount signs with jwk */
 	bool			 probe;		/* no request: "ready?" only */
+	bool			 get;		/* unsigned GET */
 	enum acme_endpoint	 ep;
 	int			 retries;
 	struct http_xfer	*xfer;
@@ -456,6 +458,38 @@ op_nonce_done_cb(const struct http_response *hr, void *arg)
 }
 
 static void
+op_get_done_cb(const struct http_response *hr, void *arg)
+{
+	struct acme_op		*op = arg;
+	struct acme_client	*c = op->c;
+	struct acme_response	 resp;
+	char			*err;
+
+	op->xfer = NULL;
+	client_count(c, op->ep, hr);
+	response_build(c, op->url, hr, &resp, &err);
+	client_log(c, LOG_DEBUG, "GET %s: HTTP %ld", op->url, hr->status);
+	op_deliver(op, &resp);
+	json_decref(resp.body);
+	free(err);
+}
+
+static void
+op_get_send(struct acme_op *op)
+{
+	struct http_request	req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = op->url;
+	req.ca_file = op->c->conf->trust_bundle;
+	if ((op->xfer = http_request(op->c->http, &req, op_get_done_cb,
+	    op)) == NULL)
+		op_fail(op, "CA %s: cannot send request to %s", op->c->name,
+		    op->url);
+}
+
+static void
 op_send(struct acme_op *op)
 {
 	struct acme_client	*c = op->c;
@@ -471,6 +505,10 @@ op_send(struct acme_op *op)
 		return;
 	}
 	op_link(op, &c->active);
+	if (op->get) {
+		op_get_send(op);
+		return;
+	}
 	if (op->url == NULL) {
 		if ((url = acme_client_url(c, op->res)) == NULL ||
 		    (op->url = strdup(url)) == NULL) {
@@ -1085,4 +1123,17 @@ acme_client_unstage_key(struct acme_client *c)
 
 	unlink(path);
 	free(path);
+}
+
+struct acme_op *
+acme_get(struct acme_client *c, enum acme_endpoint ep, const char *url,
+    acme_cb cb, void *arg)
+{
+	struct acme_op	*op;
+
+	if ((op = op_new(c, ep, url, NULL, NULL, cb, arg)) == NULL)
+		return NULL;
+	op->get = true;
+	op_send(op);	/* needs no account: goes out at once */
+	return op;
 }

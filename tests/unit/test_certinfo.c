@@ -38,6 +38,7 @@ struct cert_params {
 	time_t		 not_before;
 	time_t		 not_after;
 	const char	*san;		/* "DNS:a,IP:192.0.2.1"; NULL */
+	const char	*aki;		/* "keyid:69:88:..."; NULL: none */
 };
 
 static char *
@@ -122,6 +123,22 @@ cert_make(const struct cert_params *cp)
 		assert_non_null(ext);
 		assert_int_equal(X509_add_ext(x, ext, -1), 1);
 		X509_EXTENSION_free(ext);
+	}
+	if (cp->aki != NULL) {
+		/* The keyid as given: X509V3_EXT_conf_nid would derive one. */
+		AUTHORITY_KEYID	*akid;
+		long		 klen;
+		unsigned char	*kid;
+
+		assert_non_null(kid = OPENSSL_hexstr2buf(cp->aki, &klen));
+		assert_non_null(akid = AUTHORITY_KEYID_new());
+		assert_non_null(akid->keyid = ASN1_OCTET_STRING_new());
+		assert_int_equal(ASN1_OCTET_STRING_set(akid->keyid, kid,
+		    (int)klen), 1);
+		assert_int_equal(X509_add1_ext_i2d(x, NID_authority_key_identifier,
+		    akid, 0, X509V3_ADD_DEFAULT), 1);
+		AUTHORITY_KEYID_free(akid);
+		OPENSSL_free(kid);
 	}
 	assert_true(X509_sign(x, cp->signer != NULL ? cp->signer : cp->key,
 	    EVP_sha256()) > 0);
@@ -439,10 +456,42 @@ test_split_chain(void **state)
 	}
 }
 
+/* RFC 9773 §4.1's example: AKI 69:88:5B... and serial 0x87654321. */
+static void
+test_ari_id(void **state)
+{
+	EVP_PKEY		*key = key_make("P-256");
+	struct certinfo		 ci;
+	char			*pem, *cause = NULL;
+	struct cert_params	 cp = {
+		.key = key, .issuer_cn = "ARI CA", .serial_hex = "87654321",
+		.not_before = T_2026_01_01, .not_after = T_2026_04_01,
+		.san = "DNS:example.com",
+		.aki = "69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:"
+		    "C8:D4",
+	};
+
+	pem = cert_make(&cp);
+	assert_int_equal(certinfo_parse(pem, &ci, &cause), 0);
+	assert_string_equal(ci.ari_id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+	certinfo_clear(&ci);
+	free(pem);
+
+	/* No AKI, no identifier (and no error). */
+	cp.aki = NULL;
+	pem = cert_make(&cp);
+	assert_int_equal(certinfo_parse(pem, &ci, &cause), 0);
+	assert_null(ci.ari_id);
+	certinfo_clear(&ci);
+	free(pem);
+	EVP_PKEY_free(key);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ari_id),
 		cmocka_unit_test(test_parse_p256),
 		cmocka_unit_test(test_parse_p384),
 		cmocka_unit_test(test_parse_rsa),

@@ -97,6 +97,10 @@ test_round_trip(void **state)
 	in.deploy.failures = 2;
 	in.deploy.next = 1795428060;
 	in.deploy.last_error = strdup("deploy-hook exited with status 1");
+	in.ari.serial = strdup("1A2B");
+	in.ari.start = 1795428000;
+	in.ari.end = 1795431600;
+	in.ari.next_fetch = 1795400000;
 
 	/* Oldest first: the history ends up newest first. */
 	memset(&a, 0, sizeof(a));
@@ -133,6 +137,10 @@ test_round_trip(void **state)
 	assert_int_equal(st.deploy.next, 1795428060);
 	assert_string_equal(st.deploy.last_error,
 	    "deploy-hook exited with status 1");
+	assert_string_equal(st.ari.serial, "1A2B");
+	assert_int_equal(st.ari.start, 1795428000);
+	assert_int_equal(st.ari.end, 1795431600);
+	assert_int_equal(st.ari.next_fetch, 1795400000);
 	assert_int_equal(st.nhistory, 3);
 
 	assert_int_equal(st.history[0].started, 0);
