@@ -14,7 +14,12 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-#define CONFIG_DEFAULT_PATH	"/etc/acme-renewd/acme-renewd.conf"
+/* /etc/acme-renewd/acme-renewd.conf when configured --sysconfdir=/etc,
+ * as packages are. */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define CONFIG_DEFAULT_PATH	SYSCONFDIR "/acme-renewd/acme-renewd.conf"
 /* Longest [ca NAME] / [certificate NAME]: letters, digits, '.', '_', '-'. */
 #define CONFIG_NAME_MAX		64
 

@@ -24,7 +24,7 @@ PACKAGES=(
 	# httpd (webroot), socat (sd_notify), a booted systemd with D-Bus in
 	# a container (reload-units)
 	curl openssl iproute2 ca-certificates jq procps coreutils util-linux
-	busybox socat systemd-container dbus
+	busybox socat systemd-container dbus polkitd
 )
 
 die() {
