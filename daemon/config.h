@@ -14,12 +14,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-/* /etc/acme-renewd/acme-renewd.conf when configured --sysconfdir=/etc,
- * as packages are. */
-#ifndef SYSCONFDIR
-#define SYSCONFDIR	"/etc"
-#endif
-#define CONFIG_DEFAULT_PATH	SYSCONFDIR "/acme-renewd/acme-renewd.conf"
+/* Fixed, as DESIGN.md and the unit's ConfigurationDirectory= have it. */
+#define CONFIG_DEFAULT_PATH	"/etc/acme-renewd/acme-renewd.conf"
 /* Longest [ca NAME] / [certificate NAME]: letters, digits, '.', '_', '-'. */
 #define CONFIG_NAME_MAX		64
 
