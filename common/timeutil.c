@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "timeutil.h"
 
 static const struct {
@@ -208,4 +210,15 @@ time_parse_rfc3339(const char *s, time_t *t)
 		return -1;
 	*t = v - sign * (offh * 3600 + offm * 60);
 	return 0;
+}
+
+json_t *
+time_json(time_t t)
+{
+	char	buf[RFC3339_LEN];
+
+	if (t == 0)
+		return json_null();
+	time_format_rfc3339(t, buf);
+	return json_string(buf);
 }

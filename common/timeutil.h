@@ -18,6 +18,9 @@ void	 duration_format(long long secs, char *buf, size_t len);
 
 /* UTC, second precision: "2026-11-23T10:00:00Z". */
 void	 time_format_rfc3339(time_t, char buf[RFC3339_LEN]);
+/* A JSON RFC 3339 string, or null for 0 ("never", "not known"). */
+struct json_t;
+struct json_t	*time_json(time_t);
 /* Accepts fractional seconds and numeric offsets; -1 on error. */
 int	 time_parse_rfc3339(const char *, time_t *);
 

@@ -53,18 +53,6 @@ const struct control_cmd control_cmds[] = {
 	{ .name = NULL }
 };
 
-/* An RFC 3339 string, or null for 0 ("never" / "not known"). */
-static json_t *
-control_cmd_time(time_t t)
-{
-	char	 buf[RFC3339_LEN];
-
-	if (t == 0)
-		return json_null();
-	time_format_rfc3339(t, buf);
-	return json_string(buf);
-}
-
 static json_t *
 control_cmd_strlist(const struct strlist *sl)
 {
@@ -90,9 +78,9 @@ control_cmd_cert(const struct cert *c)
 	    "name", c->name,
 	    "domains", control_cmd_strlist(&c->conf->domains),
 	    "state", cert_status_names[c->status],
-	    "not_after", control_cmd_time(c->have_cert ? c->info.not_after : 0),
-	    "next_renewal", control_cmd_time(c->st.next_renewal),
-	    "last_success", control_cmd_time(c->st.last_success),
+	    "not_after", time_json(c->have_cert ? c->info.not_after : 0),
+	    "next_renewal", time_json(c->st.next_renewal),
+	    "last_success", time_json(c->st.last_success),
 	    "last_error", c->st.last_error,
 	    "failures", (json_int_t)c->st.failures,
 	    /* The CA of the certificate in service; before the first, the
@@ -133,7 +121,7 @@ control_cmd_version(struct daemon *d, struct ctl_client *client, json_t *args,
 	result = json_pack("{s:s, s:I, s:o}",
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)getpid(),
-	    "started", control_cmd_time(d->started));
+	    "started", time_json(d->started));
 	if (result == NULL) {
 		*code = CTL_ERR_INTERNAL;
 		*cause = strdup("cannot build the version (out of memory?)");
@@ -252,8 +240,8 @@ control_cmd_history(const struct cert_state *st)
 		return NULL;
 	for (i = 0; i < st->nhistory; i++) {
 		h = json_pack("{s:o, s:o, s:b, s:s?, s:s?, s:s?}",
-		    "started", control_cmd_time(st->history[i].started),
-		    "finished", control_cmd_time(st->history[i].finished),
+		    "started", time_json(st->history[i].started),
+		    "finished", time_json(st->history[i].finished),
 		    "ok", st->history[i].ok, "ca", st->history[i].ca,
 		    "phase", st->history[i].phase,
 		    "error", st->history[i].error);
@@ -272,9 +260,9 @@ control_cmd_ari(const struct cert *c)
 	if (!ari_window_known(c))
 		return json_null();
 	return json_pack("{s:o, s:o, s:o}",
-	    "start", control_cmd_time(c->st.ari.start),
-	    "end", control_cmd_time(c->st.ari.end),
-	    "next_fetch", control_cmd_time(c->st.ari.next_fetch));
+	    "start", time_json(c->st.ari.start),
+	    "end", time_json(c->st.ari.end),
+	    "next_fetch", time_json(c->st.ari.next_fetch));
 }
 
 /* show {name}: status fields plus the certificate, history and hooks. */
@@ -303,14 +291,14 @@ control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
 	key_spec_format(&c->conf->key, kind, sizeof(kind));
 	cert = c->have_cert ? json_pack("{s:s, s:s, s:o, s:o, s:o, s:i}",
 	    "serial", c->info.serial, "issuer", c->info.issuer,
-	    "not_before", control_cmd_time(c->info.not_before),
-	    "not_after", control_cmd_time(c->info.not_after),
+	    "not_before", time_json(c->info.not_before),
+	    "not_after", time_json(c->info.not_after),
 	    "names", control_cmd_strlist(&c->info.names),
 	    "version", c->version) : json_null();
 	deploy = json_pack("{s:b, s:i, s:i, s:o, s:s?}",
 	    "pending", c->st.deploy.pending, "version", c->st.deploy.version,
 	    "failures", (int)c->st.deploy.failures,
-	    "next", control_cmd_time(c->st.deploy.next),
+	    "next", time_json(c->st.deploy.next),
 	    "last_error", c->st.deploy.last_error);
 	if (cert == NULL || deploy == NULL ||
 	    json_object_set_new(result, "certificate", cert) == -1 ||

@@ -58,7 +58,6 @@
 #define STATE_FILE_MAX	(1024 * 1024)
 
 static char	*state_strdup(const char *);
-static json_t	*state_pack_time(time_t);
 static json_t	*state_pack_attempt(const struct attempt *);
 static json_t	*state_pack(const struct cert_state *);
 static int	 state_get_time(const char *, json_t *, const char *,
@@ -85,22 +84,11 @@ state_strdup(const char *s)
 }
 
 static json_t *
-state_pack_time(time_t t)
-{
-	char	buf[RFC3339_LEN];
-
-	if (t == 0)
-		return json_null();
-	time_format_rfc3339(t, buf);
-	return json_string(buf);
-}
-
-static json_t *
 state_pack_attempt(const struct attempt *a)
 {
 	return json_pack("{s:o, s:o, s:b, s:s?, s:s?, s:s?}",
-	    "started", state_pack_time(a->started),
-	    "finished", state_pack_time(a->finished),
+	    "started", time_json(a->started),
+	    "finished", time_json(a->finished),
 	    "ok", a->ok,
 	    "ca", a->ca,
 	    "phase", a->phase,
@@ -114,7 +102,7 @@ state_pack_deploy(const struct deploy_state *dp)
 	    "pending", dp->pending,
 	    "version", dp->version,
 	    "failures", (json_int_t)dp->failures,
-	    "next", state_pack_time(dp->next),
+	    "next", time_json(dp->next),
 	    "last_error", dp->last_error);
 }
 
@@ -124,9 +112,9 @@ state_pack_ari(const struct ari_state *ari)
 	if (ari->serial == NULL)
 		return json_null();
 	return json_pack("{s:s, s:o, s:o, s:o}", "serial", ari->serial,
-	    "start", state_pack_time(ari->start),
-	    "end", state_pack_time(ari->end),
-	    "next_fetch", state_pack_time(ari->next_fetch));
+	    "start", time_json(ari->start),
+	    "end", time_json(ari->end),
+	    "next_fetch", time_json(ari->next_fetch));
 }
 
 static json_t *
@@ -155,8 +143,8 @@ state_pack(const struct cert_state *st)
 	}
 	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o, s:o, s:o}",
 	    "version", STATE_VERSION,
-	    "next_renewal", state_pack_time(st->next_renewal),
-	    "last_success", state_pack_time(st->last_success),
+	    "next_renewal", time_json(st->next_renewal),
+	    "last_success", time_json(st->last_success),
 	    "failures", (json_int_t)st->failures,
 	    "last_error", st->last_error,
 	    "ca", st->ca,
