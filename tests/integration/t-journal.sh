@@ -173,6 +173,30 @@ log "container up (init pid $CT_PID) after ${SECONDS}s"
 # lib.sh's daemon_start runs $ACME_RENEWD: a wrapper that enters the
 # container's mount namespace (root and cwd too) and execs the daemon,
 # so DAEMON_PID is the daemon's.
+# ct_daemon_stop: daemon_stop for the daemon inside the container's mount
+# namespace.  There /proc is the container's while the daemon keeps this
+# machine's pid namespace, so a sanitizer build's LeakSanitizer cannot
+# find its own threads and exits 1 with "LeakSanitizer has encountered a
+# fatal error" (and cannot be told not to run: the runtime reads its
+# options from /proc/self/environ).  Only that exit is excused; any real
+# sanitizer report still fails, and every other test checks for leaks.
+ct_daemon_stop() {
+	local pid=$DAEMON_PID rc=0
+
+	kill -TERM "$pid" 2>/dev/null || fail "daemon (pid $pid) not running at SIGTERM"
+	for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; fail "daemon did not exit within 15 s"; }
+	wait "$pid" || rc=$?
+	DAEMON_PID=
+	lib_forget_pid "$pid"
+	if [ "$rc" -ne 0 ] && grep -q "LeakSanitizer has encountered a fatal error" "$T/daemon.log" &&
+	    ! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer: detected)|runtime error:" "$T/daemon.log"; then
+		log "sanitizer build: LeakSanitizer cannot run in the container's /proc; exit $rc excused"
+		rc=0
+	fi
+	assert_eq "daemon exit status after SIGTERM" 0 "$rc"
+}
+
 cat >"$T/acme-renewd-in-ct" <<EOF
 #!/bin/sh
 exec nsenter -t $CT_PID -m -r -w -- $REAL_DAEMON "\$@"
@@ -217,7 +241,7 @@ wait_state www valid 60
 wait_state api valid 60
 wait_journal 10 '.MESSAGE | test("^installed v[0-9]+, serial ")' ACME_RENEWD_NAME=www
 wait_journal 10 '.MESSAGE | test("^installed v[0-9]+, serial ")' ACME_RENEWD_NAME=api
-daemon_stop
+ct_daemon_stop
 log "run 1 (journal, debug): $((SECONDS - t0)) s"
 
 # Nothing of it on stderr: every line went to the journal.
@@ -318,7 +342,7 @@ wait_state www valid 60
 wait_state api valid 60
 wait_state broken backoff 60
 wait_journal 10 '.ACME_RENEWD_NAME == "broken"' --after-cursor="$cursor"
-daemon_stop
+ct_daemon_stop
 log "run 2 (journal, warning): $((SECONDS - t0)) s"
 
 jctl --after-cursor="$cursor" >"$T/warning.json"
