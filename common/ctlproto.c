@@ -93,7 +93,7 @@ ctlproto_request(json_int_t id, const char *command, json_t *args_take)
 }
 
 char *
-ctlproto_encode(const json_t *msg)
+ctlproto_encode(const json_t *msg, size_t max)
 {
 	char	*body = NULL, *line = NULL;
 	size_t	 len;
@@ -101,7 +101,7 @@ ctlproto_encode(const json_t *msg)
 	if ((body = json_dumps(msg, JSON_COMPACT)) == NULL)
 		goto out;
 	len = strlen(body);
-	if (len + 1 > CTL_MAX_MESSAGE)
+	if (len + 1 > max)
 		goto out;
 	if ((line = malloc(len + 2)) == NULL)
 		goto out;

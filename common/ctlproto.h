@@ -1,6 +1,8 @@
 /*
  * The control protocol of DESIGN.md: newline-delimited JSON objects over a
- * Unix stream socket, at most CTL_MAX_MESSAGE bytes each (newline included).
+ * Unix stream socket.  A request is at most CTL_MAX_MESSAGE bytes (newline
+ * included); a reply or event at most CTL_MAX_REPLY, so the status of a
+ * fleet of tens of thousands of certificates fits in one.
  */
 #ifndef COMMON_CTLPROTO_H
 #define COMMON_CTLPROTO_H
@@ -12,6 +14,7 @@
 #include <jansson.h>
 
 #define CTL_MAX_MESSAGE		(1024 * 1024)
+#define CTL_MAX_REPLY		(64 * 1024 * 1024)
 #define CTL_DEFAULT_SOCKET	"/run/acme-renewd/control.sock"
 
 enum ctl_error {
@@ -35,8 +38,9 @@ json_t	*ctlproto_error(json_t *id, enum ctl_error, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* A NULL args_take is sent as {}. */
 json_t	*ctlproto_request(json_int_t id, const char *command, json_t *args_take);
-/* Compact one-line JSON plus '\n', malloc'd; NULL if over CTL_MAX_MESSAGE. */
-char	*ctlproto_encode(const json_t *);
+/* Compact one-line JSON plus '\n', malloc'd; NULL if over max bytes
+ * (CTL_MAX_MESSAGE for a request, CTL_MAX_REPLY for the daemon's). */
+char	*ctlproto_encode(const json_t *, size_t max);
 /*
  * One received line (without its '\n') to a JSON object: a new reference,
  * or NULL with *cause malloc'd (too long, invalid JSON, not an object).

@@ -118,15 +118,15 @@ client_fill(struct ctl *ctl)
 		    ctl->len - scanned)) != NULL)
 			break;
 		scanned = ctl->len;
-		if (ctl->len >= CTL_MAX_MESSAGE) {
-			ctl_warnx("%s: a message longer than 1 MiB",
+		if (ctl->len >= CTL_MAX_REPLY) {
+			ctl_warnx("%s: a message longer than 64 MiB",
 			    ctl->socket_path);
 			return -1;
 		}
 		if (ctl->len == ctl->size) {
 			size = ctl->size == 0 ? CLIENT_BUFSIZE : ctl->size * 2;
-			if (size > CTL_MAX_MESSAGE)
-				size = CTL_MAX_MESSAGE;
+			if (size > CTL_MAX_REPLY)
+				size = CTL_MAX_REPLY;
 			if ((tmp = realloc(ctl->buf, size)) == NULL) {
 				ctl_warnx("out of memory");
 				return -1;
@@ -226,7 +226,7 @@ client_call(struct ctl *ctl, const char *command, json_t *args_take,
 		ctl_warnx("cannot build the request");
 		goto out;
 	}
-	if ((line = ctlproto_encode(req)) == NULL) {
+	if ((line = ctlproto_encode(req, CTL_MAX_MESSAGE)) == NULL) {
 		ctl_warnx("the request is longer than 1 MiB");
 		rc = CTL_EXIT_USAGE;
 		goto out;

@@ -244,13 +244,15 @@ out:
 	free(cause);
 }
 
-/* Loads state.json; a corrupt one is moved aside, never fatal. */
-static void
+/* Loads state.json; a corrupt one is moved aside, never fatal.  True
+ * when it was read as it is on disk. */
+static bool
 cert_load_state(struct cert *c)
 {
 	char	*path = cert_state_path(c), *aside, *cause = NULL;
+	int	 rc;
 
-	if (state_load(path, &c->st, &cause) == -1) {
+	if ((rc = state_load(path, &c->st, &cause)) == -1) {
 		aside = fs_path("%s.corrupt-%lld", path, (long long)time(NULL));
 		if (rename(path, aside) == -1)
 			log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
@@ -264,6 +266,7 @@ cert_load_state(struct cert *c)
 	}
 	free(cause);
 	free(path);
+	return rc == 0;
 }
 
 /* Decides status and next renewal from the certificate and the state. */
@@ -315,14 +318,18 @@ cert_schedule(struct cert *c, bool matches)
 void
 cert_start(struct cert *c)
 {
-	bool	matches;
+	bool	matches, loaded;
+	time_t	planned;
 
 	store_recover(c->d->conf->daemon.state_dir, c->name);
-	cert_load_state(c);
+	loaded = cert_load_state(c);
+	planned = c->st.next_renewal;
 	cert_load_current(c, &matches);
 	cert_schedule(c, matches);
 	deploy_resume(c);
-	cert_save(c);
+	/* A fleet restarts fast: state.json is rewritten only if it changed. */
+	if (!loaded || c->st.next_renewal != planned)
+		cert_save(c);
 }
 
 static void

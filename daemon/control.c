@@ -137,7 +137,8 @@ control_client_write(struct ctl_client *c, const char *line, size_t len)
 
 	if (c->dead)
 		return -1;
-	if (evbuffer_get_length(out) + len > CONTROL_OUTPUT_MAX) {
+	/* What the client left unread, not the size of one reply. */
+	if (evbuffer_get_length(out) > CONTROL_OUTPUT_MAX) {
 		log_info("control: client %llu (pid %ld, uid %lu) does not "
 		    "read what it is sent; dropped",
 		    (unsigned long long)c->id, (long)c->pid,
@@ -163,14 +164,15 @@ control_client_send(struct ctl_client *c, json_t *msg)
 
 	if (c->dead || c->closing)
 		goto out;
-	if ((line = ctlproto_encode(msg)) == NULL) {
+	if ((line = ctlproto_encode(msg, CTL_MAX_REPLY)) == NULL) {
 		log_warnx("control: a message for client %llu does not "
-		    "encode within 1 MiB", (unsigned long long)c->id);
+		    "encode within 64 MiB", (unsigned long long)c->id);
 		if (json_object_get(msg, "ok") == NULL)
 			goto out;	/* an event: skip it */
 		err = ctlproto_error(json_object_get(msg, "id"),
-		    CTL_ERR_INTERNAL, "the reply would be longer than 1 MiB");
-		if (err == NULL || (line = ctlproto_encode(err)) == NULL)
+		    CTL_ERR_INTERNAL, "the reply would be longer than 64 MiB");
+		if (err == NULL || (line = ctlproto_encode(err,
+		    CTL_MAX_REPLY)) == NULL)
 			goto out;
 	}
 	rc = control_client_write(c, line, strlen(line));
@@ -227,7 +229,7 @@ control_broadcast_event(struct control *ctl, json_t *event)
 
 	if (ctl == NULL)
 		return;
-	if ((line = ctlproto_encode(event)) == NULL) {
+	if ((line = ctlproto_encode(event, CTL_MAX_REPLY)) == NULL) {
 		log_warnx("control: an event does not encode within 1 MiB");
 		return;
 	}

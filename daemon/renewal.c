@@ -38,8 +38,8 @@
 #include "renewal.h"
 #include "store.h"
 
-#define POLL_FIRST	1		/* seconds before the first poll */
-#define POLL_MAX	10		/* longest wait between polls */
+#define POLL_FIRST_MS	250		/* before the first poll */
+#define POLL_MAX_MS	(10 * 1000)	/* longest wait between polls */
 #define POLL_LIMIT	(10 * 60)	/* give up on a stuck CA after this */
 
 const char *const renewal_phase_names[PHASE__MAX] = {
@@ -222,17 +222,28 @@ renewal_failed_answer(struct renewal *r, const struct acme_response *resp,
 	return true;
 }
 
-/* The poll delay: Retry-After when the CA sent one, else growing. */
-static int
-poll_delay(const struct acme_response *resp, int *delay)
+/*
+ * The poll delay in milliseconds: Retry-After when the CA sent one, else
+ * 250 ms doubling to 10 s, so a quick CA is not kept waiting for seconds
+ * and a slow one is not hammered.
+ */
+static void
+poll_delay(const struct acme_response *resp, int *delay_ms,
+    struct timeval *tv)
 {
+	long long	ms;
+
 	if (resp->retry_after > 0)
-		return resp->retry_after > POLL_LIMIT ? POLL_LIMIT :
-		    (int)resp->retry_after;
-	*delay = *delay == 0 ? POLL_FIRST : *delay * 2;
-	if (*delay > POLL_MAX)
-		*delay = POLL_MAX;
-	return *delay;
+		ms = (resp->retry_after > POLL_LIMIT ? POLL_LIMIT :
+		    resp->retry_after) * 1000LL;
+	else {
+		*delay_ms = *delay_ms == 0 ? POLL_FIRST_MS : *delay_ms * 2;
+		if (*delay_ms > POLL_MAX_MS)
+			*delay_ms = POLL_MAX_MS;
+		ms = *delay_ms;
+	}
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
 
 static bool
@@ -408,7 +419,7 @@ order_advance(struct renewal *r, const struct acme_response *resp)
 			return;
 		}
 		renewal_set_phase(r, PHASE_POLL_ORDER);
-		tv.tv_sec = poll_delay(resp, &r->delay);
+		poll_delay(resp, &r->delay, &tv);
 		evtimer_add(&r->timer, &tv);
 	} else
 		renewal_fail(r, "order %s is %s", r->order_url, status);
@@ -559,7 +570,7 @@ authz_poll_later(struct authz *a, const struct acme_response *resp)
 		    a->identifier, POLL_LIMIT);
 		return;
 	}
-	tv.tv_sec = poll_delay(resp, &a->delay);
+	poll_delay(resp, &a->delay, &tv);
 	evtimer_add(&a->timer, &tv);
 }
 

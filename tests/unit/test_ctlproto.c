@@ -170,7 +170,7 @@ test_encode(void **state)
 	char	*line;
 
 	msg = ctlproto_request(7, "status", NULL);
-	line = ctlproto_encode(msg);
+	line = ctlproto_encode(msg, CTL_MAX_MESSAGE);
 	assert_non_null(line);
 	assert_string_equal(line,
 	    "{\"id\":7,\"command\":\"status\",\"args\":{}}\n");
@@ -179,7 +179,7 @@ test_encode(void **state)
 
 	/* A newline inside a string is escaped: one message, one line. */
 	msg = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST, "a\nb");
-	line = ctlproto_encode(msg);
+	line = ctlproto_encode(msg, CTL_MAX_MESSAGE);
 	assert_non_null(line);
 	assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
 	free(line);
@@ -187,7 +187,7 @@ test_encode(void **state)
 
 	/* UTF-8 goes through as is. */
 	msg = json_pack("{s:s}", "n", "\xc3\xa9t\xc3\xa9");
-	line = ctlproto_encode(msg);
+	line = ctlproto_encode(msg, CTL_MAX_MESSAGE);
 	assert_string_equal(line, "{\"n\":\"\xc3\xa9t\xc3\xa9\"}\n");
 	free(line);
 	json_decref(msg);
@@ -203,7 +203,7 @@ test_encode_limit(void **state)
 	/* {"a":"xx...x"} is n + 8 bytes; with '\n', exactly 1 MiB. */
 	n = CTL_MAX_MESSAGE - 9;
 	msg = json_pack("{s:o}", "a", test_filler(n));
-	line = ctlproto_encode(msg);
+	line = ctlproto_encode(msg, CTL_MAX_MESSAGE);
 	assert_non_null(line);
 	assert_int_equal(strlen(line), CTL_MAX_MESSAGE);
 	assert_int_equal(line[CTL_MAX_MESSAGE - 1], '\n');
@@ -211,7 +211,11 @@ test_encode_limit(void **state)
 	json_decref(msg);
 
 	msg = json_pack("{s:o}", "a", test_filler(n + 1));
-	assert_null(ctlproto_encode(msg));
+	assert_null(ctlproto_encode(msg, CTL_MAX_MESSAGE));
+	/* A reply may be longer: a fleet's status. */
+	assert_non_null(line = ctlproto_encode(msg, CTL_MAX_REPLY));
+	assert_int_equal(strlen(line), CTL_MAX_MESSAGE + 1);
+	free(line);
 	json_decref(msg);
 }
 
