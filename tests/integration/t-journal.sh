@@ -102,7 +102,8 @@ ct_start() {
 		>"$T/nspawn.log" 2>&1 </dev/null &
 	CT_NSPAWN_PID=$!
 
-	deadline=$((SECONDS + 30))
+	# Generous: a loaded 2-core machine boots it in seconds, not one.
+	deadline=$((SECONDS + 60))
 	until [ -n "$CT_PID" ]; do
 		CT_PID=$(pgrep -P "$CT_NSPAWN_PID" | head -n 1 || true)
 		kill -0 "$CT_NSPAWN_PID" 2>/dev/null || {
@@ -110,17 +111,21 @@ ct_start() {
 			fail "systemd-nspawn exited at startup"
 		}
 		[ "$SECONDS" -lt "$deadline" ] ||
-			fail "systemd-nspawn started no init within 30 s"
+			fail "systemd-nspawn started no init within 60 s"
 		sleep 0.1
 	done
 	while :; do
+		# nspawn's first child may be a short-lived helper, not
+		# the container's init: look again until init answers.
+		kill -0 "$CT_PID" 2>/dev/null ||
+			CT_PID=$(pgrep -P "$CT_NSPAWN_PID" | head -n 1 || true)
 		state=$(ct_run systemctl is-system-running 2>/dev/null || true)
 		case $state in
 		running|degraded) break ;;
 		esac
 		[ "$SECONDS" -lt "$deadline" ] || {
 			show_log "$T/nspawn.log"
-			fail "container did not boot within 30 s (state '$state')"
+			fail "container did not boot within 60 s (state '$state')"
 		}
 		sleep 0.2
 	done
