@@ -76,6 +76,7 @@ bench_kill_groups() {
 		kill -TERM -- "-$g" 2>/dev/null || true
 	done
 }
+# shellcheck disable=SC2154
 trap 'bench_rc=$?; bench_kill_groups; (exit $bench_rc); lib_cleanup' EXIT
 
 [ -x /usr/bin/time ] || fail "/usr/bin/time is not installed (Debian package time)"
@@ -132,6 +133,7 @@ proc_field() {
 # until CMD (prints a number) reaches TARGET, nothing moved for STALL_S
 # seconds, or LIMIT_S passed.  Sets PROGRESS (the last count) and
 # PROGRESS_END (done | exited | stalled | timeout); logs every 10 s.
+# shellcheck disable=SC2034  # PROGRESS, PROGRESS_END: for the caller
 watch_progress() {
 	local pid=$1 target=$2 stall=$3 limit=$4 n last_n=-1 t0 changed now logged=0
 
@@ -147,10 +149,10 @@ watch_progress() {
 			last_n=$n
 			changed=$now
 		fi
-		if [ "$n" -ge "$target" ]; then PROGRESS_END=done; return 0; fi
+		if [ "$n" -ge "$target" ]; then PROGRESS_END="done"; return 0; fi
 		if ! kill -0 "$pid" 2>/dev/null; then
 			PROGRESS=$("$@" 2>/dev/null || echo 0)
-			if [ "$PROGRESS" -ge "$target" ]; then PROGRESS_END=done; else PROGRESS_END=exited; fi
+			if [ "$PROGRESS" -ge "$target" ]; then PROGRESS_END="done"; else PROGRESS_END=exited; fi
 			return 0
 		fi
 		if [ $((now - changed)) -ge "$stall" ]; then PROGRESS_END=stalled; return 0; fi
@@ -197,7 +199,7 @@ pebble_dump_if_deadlocked() {
 peer_ns_init() {
 	[ "$(id -u)" = 0 ] || fail "uacme needs root here (a private mount namespace to trust Pebble's CA)"
 	command -v unshare >/dev/null || fail "unshare is not installed (util-linux)"
-	# shellcheck disable=SC2016
+	# shellcheck disable=SC2016,SC2034  # PEER_NS: for the caller
 	PEER_NS=(unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"'
 		"$PEBBLE_CA")
 }

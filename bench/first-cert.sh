@@ -232,3 +232,5 @@ summary="first-cert: acme-renewd ${W}s (webroot) ${S}s (standalone); uacme ${U}s
 out ""
 out "$summary"
 log "results in $RESULTS_FILE"
+# Exit status: 1 when a run of any client failed.
+[ "$ok_all" = 0 ]

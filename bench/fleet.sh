@@ -75,7 +75,7 @@ row() {
 
 run_renewd() {
 	local mp=$1 name=renewd-mp$1 d conf i t0 pid n=0 wall cpu rss
-	local p0 c0 note
+	local p0 c0 note pcpu ccpu
 
 	d=$T/$name
 	conf=$d/acme-renewd.conf
@@ -123,22 +123,21 @@ EOF
 		cpu=nan rss=nan
 		show_log "$d/daemon.log"
 	fi
-	if [ "$PROGRESS_END" != done ]; then
+	pcpu=$(awk -v a="$(cpu_of "$PEBBLE_PID")" -v b="$p0" 'BEGIN { printf "%.2f", a - b }')
+	ccpu=$(awk -v a="$(cpu_of "$CHALLTESTSRV_PID")" -v b="$c0" 'BEGIN { printf "%.2f", a - b }')
+	if [ "$PROGRESS_END" != "done" ]; then
 		note=$PROGRESS_END
 		[ "$PROGRESS_END" != stalled ] || note=$(pebble_dump_if_deadlocked)
 		log "$name: $PROGRESS_END after $n of $COUNT ($note)"
 	fi
 	lib_forget_pid "$pid"
-	row "$name" "$n" "$COUNT" "$wall" "$cpu" "$rss" \
-		"$(awk -v a="$(cpu_of "$PEBBLE_PID")" -v b="$p0" 'BEGIN { printf "%.2f", a - b }')" \
-		"$(awk -v a="$(cpu_of "$CHALLTESTSRV_PID")" -v b="$c0" 'BEGIN { printf "%.2f", a - b }')" \
-		"$note"
-	[ "$PROGRESS_END" = done ]
+	row "$name" "$n" "$COUNT" "$wall" "$cpu" "$rss" "$pcpu" "$ccpu" "$note"
+	[ "$PROGRESS_END" = "done" ]
 }
 
 # run_uacme NAME PARALLEL MAX
 run_uacme() {
-	local name=$1 par=$2 max=$3 d n t0 wall ok p0 c0 h0 e m u s note=- tpid
+	local name=$1 par=$2 max=$3 d n t0 wall ok p0 c0 h0 e m u s note=- tpid pcpu ccpu
 
 	d=$T/$name
 	rm -rf "$d"
@@ -166,7 +165,7 @@ run_uacme() {
 	tpid=$!
 	BENCH_PGIDS+=("$tpid")
 	watch_progress "$tpid" "$n" "$STALL_SECONDS" "$RUN_TIMEOUT" count_uacme "$d/conf"
-	if [ "$PROGRESS_END" != done ] && [ "$PROGRESS_END" != exited ]; then
+	if [ "$PROGRESS_END" != "done" ] && [ "$PROGRESS_END" != exited ]; then
 		kill -TERM -- "-$tpid" 2>/dev/null || true
 	fi
 	wait "$tpid" 2>/dev/null || true
@@ -176,20 +175,20 @@ run_uacme() {
 	if [ "$n" -lt "$COUNT" ]; then
 		note="extrapolated-from-$n"
 	fi
-	if [ "$PROGRESS_END" != done ]; then
+	pcpu=$(awk -v a="$(cpu_of "$PEBBLE_PID")" -v b="$p0" 'BEGIN { printf "%.2f", a - b }')
+	ccpu=$(awk -v a="$(cpu_of "$CHALLTESTSRV_PID")" -v b="$c0" -v ha="$(cpu_of "$HTTPD_PID")" -v hb="$h0" \
+		'BEGIN { printf "%.2f", a - b + ha - hb }')
+	if [ "$PROGRESS_END" != "done" ]; then
 		note=$PROGRESS_END
 		[ "$PROGRESS_END" != stalled ] || note=$(pebble_dump_if_deadlocked)
 		log "$name: $PROGRESS_END after $ok of $n ($note)"
 	fi
 	row "$name" "$ok" "$n" "$wall" "$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')" "$m" \
-		"$(awk -v a="$(cpu_of "$PEBBLE_PID")" -v b="$p0" 'BEGIN { printf "%.2f", a - b }')" \
-		"$(awk -v a="$(cpu_of "$CHALLTESTSRV_PID")" -v b="$c0" -v ha="$(cpu_of "$HTTPD_PID")" -v hb="$h0" \
-			'BEGIN { printf "%.2f", a - b + ha - hb }')" \
-		"$note"
+		"$pcpu" "$ccpu" "$note"
 	kill -TERM "$HTTPD_PID" 2>/dev/null || true
 	wait "$HTTPD_PID" 2>/dev/null || true
 	lib_forget_pid "$HTTPD_PID"
-	[ "$PROGRESS_END" = done ]
+	[ "$PROGRESS_END" = "done" ]
 }
 
 count_current() { find "$1" -mindepth 2 -maxdepth 2 -name current 2>/dev/null | wc -l; }
@@ -258,3 +257,7 @@ done
 summary="$summary uacme-P8 $(full_wall uacme-P8)s, uacme-seq $(full_wall uacme-seq)s$extra"
 out "$summary"
 log "results in $RESULTS_FILE"
+# Exit status: 1 when an acme-renewd run did not issue every certificate.
+for c in $CLIENTS; do
+	case $c in renewd-*) [ "$(field "$c" 2)" = "$COUNT" ] || exit 1 ;; esac
+done

@@ -43,6 +43,7 @@ load_line
 # shellcheck disable=SC2046
 cc -O2 -o "$T/seed" "$BENCH_SRC/seed.c" $(pkg-config --cflags --libs openssl) ||
 	fail "cannot build bench/seed.c (needs libssl-dev)"
+cc -O2 -pthread -o "$T/ctlload" "$BENCH_SRC/ctlload.c" || fail "cannot build bench/ctlload.c"
 STATE_DIR=$T/state
 t0=$(now_ns)
 "$T/seed" "$STATE_DIR" "$COUNT" s example.test 90 1 || fail "seed failed"
@@ -81,7 +82,7 @@ t0=$(now_ns)
 NOTIFY_SOCKET=$T/notify.sock "$ACME_RENEWD" -c "$CONF" >"$T/daemon.log" 2>&1 </dev/null &
 DAEMON_PID=$!
 LIB_PIDS+=("$DAEMON_PID")
-ready_ms= sock_ms=
+ready_ms="" sock_ms=""
 deadline=$((SECONDS + 120))
 while [ "$SECONDS" -lt "$deadline" ]; do
 	if [ -z "$sock_ms" ] && [ -S "$SOCK" ] && "$ACMECTL" -s "$SOCK" version >/dev/null 2>&1; then
@@ -170,6 +171,14 @@ lat status "$ACMECTL" -s "$SOCK" status
 status_rows=$(grep -c 'valid' "$T/lat.out" || true)
 lat json "$ACMECTL" -s "$SOCK" --json status
 json_bytes=$(wc -c <"$T/lat.out")
+# The daemon's side alone: the raw reply read off the socket (ctlload, one
+# connection per request), without acmectl's parsing and printing.
+: >"$T/lat.raw"
+: >"$T/lat.raw.failed"
+if "$T/ctlload" "$SOCK" 1 "$REPEAT" >"$T/lat.raw" 2>"$T/lat.raw.err"; then :; else
+	echo "$(cat "$T/lat.raw.err")" >"$T/lat.raw.failed"
+	: >"$T/lat.raw"
+fi
 lat metrics curl -fsS -o "$T/scrape.txt" "http://127.0.0.1:$MPORT/metrics"
 scrape_bytes=$(wc -c <"$T/scrape.txt" 2>/dev/null || echo 0)
 scrape_certs=$(grep -c '^acme_renewd_certificate_not_after_timestamp_seconds{' "$T/scrape.txt" 2>/dev/null || true)
@@ -202,6 +211,7 @@ out "idle ${IDLE_SECONDS}s: context switches       $idle_cs"
 out "idle ${STRACE_SECONDS}s under strace: syscalls $nsys_after (lines: $nsys; see below)"
 out "acmectl status (table)            $(lat_line status)  ($status_rows rows)"
 out "acmectl --json status             $(lat_line json)  ($json_bytes bytes)"
+out "status reply, raw (daemon side)   $(lat_line raw)"
 out "GET /metrics                      $(lat_line metrics)  ($scrape_bytes bytes, $scrape_certs certificates)"
 out "SIGTERM to exit                   $stop_ms ms"
 if [ "$nsys_after" -gt 0 ]; then
@@ -218,3 +228,8 @@ out "target scrape < 250 ms:       $(verdict "$mx_med < 250")"
 out ""
 out "idle-$COUNT: ready ${ready_ms} ms, RSS ${rss_mib} MiB (peak $(mib "$hwm_end")), idle ${IDLE_SECONDS}s CPU ${idle_cpu}s ${idle_cs} ctx-switches ${nsys_after} syscalls, status $(lat_txt status) (json $(lat_txt json)), scrape $(lat_txt metrics)"
 log "results in $RESULTS_FILE"
+# Exit status: 1 when a status request or a scrape was not answered.
+for f in status json raw metrics; do
+	[ ! -s "$T/lat.$f.failed" ] || exit 1
+done
+[ "$scrape_certs" = "$COUNT" ]
