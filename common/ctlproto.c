@@ -114,14 +114,16 @@ out:
 }
 
 json_t *
-ctlproto_decode(const char *line, size_t len, char **cause)
+ctlproto_decode(const char *line, size_t len, size_t max, char **cause)
 {
 	json_t		*msg = NULL;
 	json_error_t	 jerr;
 
 	*cause = NULL;
-	if (len + 1 > CTL_MAX_MESSAGE) {
-		*cause = strdup("message longer than 1 MiB");
+	if (len + 1 > max) {
+		if (asprintf(cause, "message longer than %zu MiB",
+		    max / (1024 * 1024)) == -1)
+			*cause = NULL;
 		return NULL;
 	}
 	if ((msg = json_loadb(line, len, 0, &jerr)) == NULL) {

@@ -43,9 +43,11 @@ json_t	*ctlproto_request(json_int_t id, const char *command, json_t *args_take);
 char	*ctlproto_encode(const json_t *, size_t max);
 /*
  * One received line (without its '\n') to a JSON object: a new reference,
- * or NULL with *cause malloc'd (too long, invalid JSON, not an object).
+ * or NULL with *cause malloc'd (longer than max with its newline,
+ * invalid JSON, not an object).
  */
-json_t	*ctlproto_decode(const char *line, size_t len, char **cause);
+json_t	*ctlproto_decode(const char *line, size_t len, size_t max,
+	    char **cause);
 /*
  * The access rule: root and the daemon's own user (self) may run every
  * command, control-group members the read-only ones, anyone else nothing.

@@ -165,7 +165,7 @@ client_read(struct ctl *ctl, json_t **msg)
 	*msg = NULL;
 	if (ctl->fd == -1 || (nl = client_fill(ctl)) == -1)
 		return CTL_EXIT_UNREACHABLE;
-	*msg = ctlproto_decode(ctl->buf, nl, &cause);
+	*msg = ctlproto_decode(ctl->buf, nl, CTL_MAX_REPLY, &cause);
 	ctl->len -= nl + 1;
 	memmove(ctl->buf, ctl->buf + nl + 1, ctl->len);
 	if (*msg == NULL) {

@@ -194,7 +194,7 @@ admin_revoke(struct daemon *d, const char *name, int reason,
 	    (reason >= 0 && json_object_set_new(payload, "reason",
 	    json_integer(reason)) == -1) ||
 	    (j = admin_job_new(d, name, client, id)) == NULL ||
-	    (j->serial = strdup(c->info.serial)) == NULL) {
+	    (j->serial = strdup(c->st.current.info.serial)) == NULL) {
 		*cause = xasprintf("out of memory");
 		goto out;
 	}

@@ -37,10 +37,10 @@ bool
 ari_window_known(const struct cert *c)
 {
 	return c->have_cert && c->st.ari.serial != NULL &&
-	    c->info.serial != NULL &&
-	    strcmp(c->st.ari.serial, c->info.serial) == 0 &&
+	    c->st.current.info.serial != NULL &&
+	    strcmp(c->st.ari.serial, c->st.current.info.serial) == 0 &&
 	    c->st.ari.start > 0 && c->st.ari.end > c->st.ari.start &&
-	    c->st.ari.end <= c->info.not_after;
+	    c->st.ari.end <= c->st.current.info.not_after;
 }
 
 time_t
@@ -107,7 +107,7 @@ ari_apply(struct cert *c, time_t start, time_t end, time_t next_fetch)
 			    c->st.ari.start != start || c->st.ari.end != end;
 
 	free(c->st.ari.serial);
-	c->st.ari.serial = strdup(c->info.serial);
+	c->st.ari.serial = strdup(c->st.current.info.serial);
 	c->st.ari.start = start;
 	c->st.ari.end = end;
 	c->st.ari.next_fetch = next_fetch;
@@ -177,7 +177,7 @@ ari_ready_cb(const struct acme_response *resp, void *arg)
 	}
 	len = strlen(base);
 	url = xasprintf("%.*s/%s", (int)(len > 0 && base[len - 1] == '/' ?
-	    len - 1 : len), base, c->info.ari_id);
+	    len - 1 : len), base, c->st.current.info.ari_id);
 	if (url != NULL)
 		c->ari_op = acme_get(ca, ACME_EP_RENEWAL_INFO, url, ari_got_cb,
 		    c);
@@ -192,8 +192,8 @@ ari_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct cert		*c = arg;
 	struct acme_client	*ca;
 
-	if (c->ari_op != NULL || !c->have_cert || c->info.ari_id == NULL ||
-	    (ca = ari_ca(c)) == NULL)
+	if (c->ari_op != NULL || !c->have_cert ||
+	    c->st.current.info.ari_id == NULL || (ca = ari_ca(c)) == NULL)
 		return;
 	/* The directory says whether the CA has renewalInfo at all. */
 	c->ari_op = acme_client_ready(ca, ari_ready_cb, c);
@@ -217,7 +217,8 @@ void
 ari_watch(struct cert *c)
 {
 	ari_stop(c);
-	if (!c->have_cert || c->info.ari_id == NULL || c->ari_unsupported)
+	if (!c->have_cert || c->st.current.info.ari_id == NULL ||
+	    c->ari_unsupported)
 		return;
 	ari_arm(c, ari_window_known(c) ? c->st.ari.next_fetch : 0);
 }

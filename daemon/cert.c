@@ -142,14 +142,14 @@ cert_answer_waiters(struct cert *c, bool ok, const char *error)
 	json_t			*result, *reply;
 	char			 na[RFC3339_LEN];
 
-	time_format_rfc3339(c->info.not_after, na);
+	time_format_rfc3339(c->st.current.info.not_after, na);
 	while ((w = TAILQ_FIRST(&c->waiters)) != NULL) {
 		TAILQ_REMOVE(&c->waiters, w, entry);
 		result = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:i}",
 		    "name", c->name, "outcome", ok ? "success" : "failure",
 		    "state", cert_status_names[c->status], "error", error,
 		    "not_after", c->have_cert ? na : NULL,
-		    "version", c->version);
+		    "version", c->st.current.version);
 		if (result != NULL && (reply = ctlproto_ok(w->id,
 		    result)) != NULL) {
 			control_send(c->d->control, w->client, reply);
@@ -172,7 +172,6 @@ cert_free(struct cert *c)
 	deploy_stop(c);
 	proc_cancel(c->failure_proc);
 	state_clear(&c->st);
-	certinfo_clear(&c->info);
 	free(c->name);
 	free(c);
 }
@@ -205,24 +204,33 @@ cert_save(struct cert *c)
 	free(path);
 }
 
-/* Reads `current`; have_cert only for a certificate with its own key. */
-static void
-cert_load_current(struct cert *c, bool *matches)
+/*
+ * Reads `current` into st.current, unless st.current already describes the
+ * same files (see struct current_state).  0, or -1 when there is none or
+ * it is unusable (logged).
+ */
+static int
+cert_read_current(struct cert *c)
 {
+	struct current_state	*cur = &c->st.current;
 	struct store_files	 files = { .key_pem = NULL };
 	struct log_tag		 tag = cert_tag(c);
-	char			*cause = NULL;
+	const char		*dir = c->d->conf->daemon.state_dir;
+	char			*id = NULL, *cause = NULL;
+	int			 version, rc = -1;
 
-	*matches = false;
-	certinfo_clear(&c->info);
-	c->have_cert = false;
-	c->version = store_current_version(c->d->conf->daemon.state_dir,
-	    c->name);
-	if (c->version <= 0)
+	if ((version = store_current_version(dir, c->name)) <= 0)
 		goto out;
-	if (store_read_current(c->d->conf->daemon.state_dir, c->name, &files,
-	    &cause) == -1 || certinfo_parse(files.cert_pem, &c->info,
-	    &cause) == -1) {
+	/* The identity first: files changed while we read show next time. */
+	id = store_file_id(dir, c->name, version);
+	if (id != NULL && cur->version == version && cur->file_id != NULL &&
+	    strcmp(cur->file_id, id) == 0) {
+		rc = 0;
+		goto out;
+	}
+	state_current_clear(cur);
+	if (store_read_current(dir, c->name, &files, &cause) == -1 ||
+	    certinfo_parse(files.cert_pem, &cur->info, &cause) == -1) {
 		log_tagged(LOG_WARNING, &tag, "current certificate unusable, "
 		    "issuing a new one: %s", cause);
 		goto out;
@@ -232,16 +240,49 @@ cert_load_current(struct cert *c, bool *matches)
 		    "its certificate; issuing a new one");
 		goto out;
 	}
-	c->have_cert = true;
-	if (!certinfo_names_equal(&c->info, &c->conf->domains))
+	cur->version = version;
+	cur->file_id = id;
+	id = NULL;
+	rc = 0;
+out:
+	if (rc == -1)
+		state_current_clear(cur);
+	store_files_clear(&files);
+	free(cause);
+	free(id);
+	return rc;
+}
+
+/* Reads `current`; have_cert only for a certificate with its own key.
+ * matches: it is also what the configuration asks for. */
+static void
+cert_load_current(struct cert *c, bool *matches)
+{
+	struct log_tag	tag = cert_tag(c);
+
+	*matches = false;
+	c->have_cert = cert_read_current(c) == 0;
+	if (!c->have_cert)
+		return;
+	if (!certinfo_names_equal(&c->st.current.info, &c->conf->domains))
 		log_tagged(LOG_NOTICE, &tag, "names changed; issuing now");
-	else if (!key_spec_equal(&c->info.key, &c->conf->key))
+	else if (!key_spec_equal(&c->st.current.info.key, &c->conf->key))
 		log_tagged(LOG_NOTICE, &tag, "key-type changed; issuing now");
 	else
 		*matches = true;
-out:
-	store_files_clear(&files);
-	free(cause);
+}
+
+void
+cert_set_current(struct cert *c, int version, struct certinfo *info)
+{
+	struct current_state	*cur = &c->st.current;
+
+	state_current_clear(cur);
+	cur->version = version;
+	cur->info = *info;
+	memset(info, 0, sizeof(*info));
+	cur->file_id = store_file_id(c->d->conf->daemon.state_dir, c->name,
+	    version);
 }
 
 /* Loads state.json; a corrupt one is moved aside, never fatal.  True
@@ -269,6 +310,12 @@ cert_load_state(struct cert *c)
 	return rc == 0;
 }
 
+static bool
+cert_expired(const struct cert *c, time_t now)
+{
+	return c->have_cert && now >= c->st.current.info.not_after;
+}
+
 /* Decides status and next renewal from the certificate and the state. */
 static void
 cert_schedule(struct cert *c, bool matches)
@@ -279,18 +326,17 @@ cert_schedule(struct cert *c, bool matches)
 
 	if (c->st.failures > 0 && c->st.next_renewal > now) {
 		/* A backoff survives a restart. */
-		c->status = c->have_cert && now >= c->info.not_after ?
-		    CERT_EXPIRED : CERT_BACKOFF;
+		c->status = cert_expired(c, now) ? CERT_EXPIRED : CERT_BACKOFF;
 		when = c->st.next_renewal;
 	} else if (!c->have_cert || !matches) {
 		/* Nothing usable, or not what the config asks: issue now. */
 		if (!c->have_cert)
 			c->status = CERT_PENDING;
 		else
-			c->status = now >= c->info.not_after ? CERT_EXPIRED :
+			c->status = cert_expired(c, now) ? CERT_EXPIRED :
 			    CERT_VALID;
 		when = now;
-	} else if (now >= c->info.not_after) {
+	} else if (now >= c->st.current.info.not_after) {
 		c->status = CERT_EXPIRED;
 		when = now;
 	} else {
@@ -300,12 +346,12 @@ cert_schedule(struct cert *c, bool matches)
 		if (ari_window_known(c))
 			when = ari_moment(c, now);
 		else if (schedule_renewal_valid(c->st.next_renewal,
-		    c->info.not_before, c->info.not_after,
+		    c->st.current.info.not_before, c->st.current.info.not_after,
 		    c->conf->renew_before))
 			when = c->st.next_renewal;
 		else
-			when = schedule_renewal(c->info.not_before,
-			    c->info.not_after, c->conf->renew_before,
+			when = schedule_renewal(c->st.current.info.not_before,
+			    c->st.current.info.not_after, c->conf->renew_before,
 			    arc4random_uniform);
 	}
 	cert_arm(c, when);
@@ -318,17 +364,24 @@ cert_schedule(struct cert *c, bool matches)
 void
 cert_start(struct cert *c)
 {
-	bool	matches, loaded;
-	time_t	planned;
+	bool	 matches, loaded, same;
+	time_t	 planned;
+	char	*cached;
 
 	store_recover(c->d->conf->daemon.state_dir, c->name);
 	loaded = cert_load_state(c);
 	planned = c->st.next_renewal;
+	cached = c->st.current.file_id != NULL ?
+	    strdup(c->st.current.file_id) : NULL;
 	cert_load_current(c, &matches);
+	same = cached == NULL ? c->st.current.file_id == NULL :
+	    c->st.current.file_id != NULL &&
+	    strcmp(cached, c->st.current.file_id) == 0;
+	free(cached);
 	cert_schedule(c, matches);
 	deploy_resume(c);
 	/* A fleet restarts fast: state.json is rewritten only if it changed. */
-	if (!loaded || c->st.next_renewal != planned)
+	if (!loaded || !same || c->st.next_renewal != planned)
 		cert_save(c);
 }
 
@@ -450,10 +503,9 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 	} else {
 		c->st.failures++;
 		c->st.last_error = error != NULL ? strdup(error) : NULL;
-		c->status = c->have_cert && now >= c->info.not_after ?
-		    CERT_EXPIRED : CERT_BACKOFF;
+		c->status = cert_expired(c, now) ? CERT_EXPIRED : CERT_BACKOFF;
 		cert_arm(c, schedule_backoff(c->st.failures, now,
-		    c->have_cert ? c->info.not_after : 0, retry_after,
+		    c->have_cert ? c->st.current.info.not_after : 0, retry_after,
 		    arc4random_uniform));
 		if (c->conf->ca.n > 1 && strcmp(ca, cert_ca_name(c)) != 0)
 			log_tagged(LOG_NOTICE, &(struct log_tag){ .name = c->name,

@@ -48,10 +48,10 @@ struct cert {
 	char			*name;
 	const struct conf_cert	*conf;		/* borrowed from d->conf */
 	enum cert_status	 status;
-	struct cert_state	 st;		/* persisted in state.json */
-	struct certinfo		 info;		/* of `current`, if have_cert */
+	struct cert_state	 st;		/* persisted in state.json; its
+						 * `current` is what the store
+						 * holds (valid if have_cert) */
 	bool			 have_cert;
-	int			 version;	/* `current` -> v<version> */
 	struct event		 timer;		/* next renewal or retry */
 	struct renewal		*job;		/* NULL unless renewing */
 	time_t			 attempt_started;
@@ -93,6 +93,9 @@ void		 cert_abandon(struct cert *);
 /* Called by the renewal when it ends; the job is freed by the cert. */
 void		 cert_renewal_done(struct cert *, bool ok, const char *phase,
 		    const char *error);
+/* The renewal installed version v; takes info (cleared here). */
+void		 cert_set_current(struct cert *, int version,
+		    struct certinfo *info);
 /* Moves the next renewal (a valid certificate's) to when. */
 void		 cert_reschedule(struct cert *, time_t when);
 /* Writes state.json (logs a failure). */

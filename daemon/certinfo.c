@@ -359,25 +359,32 @@ certinfo_clear(struct certinfo *ci)
 }
 
 bool
-certinfo_key_matches(const char *cert_pem, const char *key_pem)
+certinfo_key_is(const char *cert_pem, const EVP_PKEY *key)
 {
-	X509		*x = NULL;
-	EVP_PKEY	*key = NULL;
-	BIO		*bio = NULL;
-	bool		 match = false;
+	X509	*x;
+	bool	 match;
 
 	if ((x = certinfo_read(cert_pem)) == NULL)
-		goto out;
-	if ((bio = BIO_new_mem_buf(key_pem, -1)) == NULL)
-		goto out;
-	if ((key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL)
-		goto out;
+		return false;
 	match = EVP_PKEY_eq(X509_get0_pubkey(x), key) == 1;
-out:
+	ERR_clear_error();
+	X509_free(x);
+	return match;
+}
+
+bool
+certinfo_key_matches(const char *cert_pem, const char *key_pem)
+{
+	EVP_PKEY	*key = NULL;
+	BIO		*bio;
+	bool		 match = false;
+
+	if ((bio = BIO_new_mem_buf(key_pem, -1)) != NULL &&
+	    (key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) != NULL)
+		match = certinfo_key_is(cert_pem, key);
 	ERR_clear_error();
 	EVP_PKEY_free(key);
 	BIO_free(bio);
-	X509_free(x);
 	return match;
 }
 

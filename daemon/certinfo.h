@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "config.h"
 
 struct certinfo {
@@ -22,6 +24,7 @@ int	 certinfo_parse(const char *pem, struct certinfo *, char **cause);
 void	 certinfo_clear(struct certinfo *);
 /* The certificate's public key is the private key's. */
 bool	 certinfo_key_matches(const char *cert_pem, const char *key_pem);
+bool	 certinfo_key_is(const char *cert_pem, const EVP_PKEY *key);
 /* Same set of names, case-insensitive, order ignored. */
 bool	 certinfo_names_equal(const struct certinfo *, const struct strlist *);
 /*

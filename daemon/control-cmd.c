@@ -78,7 +78,8 @@ control_cmd_cert(const struct cert *c)
 	    "name", c->name,
 	    "domains", control_cmd_strlist(&c->conf->domains),
 	    "state", cert_status_names[c->status],
-	    "not_after", time_json(c->have_cert ? c->info.not_after : 0),
+	    "not_after", time_json(c->have_cert ?
+	    c->st.current.info.not_after : 0),
 	    "next_renewal", time_json(c->st.next_renewal),
 	    "last_success", time_json(c->st.last_success),
 	    "last_error", c->st.last_error,
@@ -270,11 +271,12 @@ static json_t *
 control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
     enum ctl_error *code, char **cause)
 {
-	struct cert	*c;
-	const char	*name = NULL;
-	json_t		*result, *cert, *deploy;
-	char		 kind[32];
-	json_error_t	 err;
+	struct cert		*c;
+	const struct certinfo	*ci;
+	const char		*name = NULL;
+	json_t			*result, *cert, *deploy;
+	char			 kind[32];
+	json_error_t		 err;
 
 	if (json_unpack_ex(args, &err, 0, "{s:s}", "name", &name) == -1) {
 		*code = CTL_ERR_BAD_REQUEST;
@@ -288,13 +290,14 @@ control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
 	}
 	if ((result = control_cmd_cert(c)) == NULL)
 		goto nomem;
+	ci = &c->st.current.info;
 	key_spec_format(&c->conf->key, kind, sizeof(kind));
 	cert = c->have_cert ? json_pack("{s:s, s:s, s:o, s:o, s:o, s:i}",
-	    "serial", c->info.serial, "issuer", c->info.issuer,
-	    "not_before", time_json(c->info.not_before),
-	    "not_after", time_json(c->info.not_after),
-	    "names", control_cmd_strlist(&c->info.names),
-	    "version", c->version) : json_null();
+	    "serial", ci->serial, "issuer", ci->issuer,
+	    "not_before", time_json(ci->not_before),
+	    "not_after", time_json(ci->not_after),
+	    "names", control_cmd_strlist(&ci->names),
+	    "version", c->st.current.version) : json_null();
 	deploy = json_pack("{s:b, s:i, s:i, s:o, s:s?}",
 	    "pending", c->st.deploy.pending, "version", c->st.deploy.version,
 	    "failures", (int)c->st.deploy.failures,
@@ -316,7 +319,7 @@ control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
 		goto nomem;
 	}
 	if (c->have_cert) {
-		key_spec_format(&c->info.key, kind, sizeof(kind));
+		key_spec_format(&ci->key, kind, sizeof(kind));
 		json_object_set_new(cert, "key_type", json_string(kind));
 	}
 	return result;

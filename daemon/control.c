@@ -271,7 +271,7 @@ control_dispatch(struct ctl_client *c, const char *line, size_t len)
 	if (len == 0)
 		return;		/* a blank line is no request */
 	c->deferred = false;
-	if ((req = ctlproto_decode(line, len, &cause)) == NULL) {
+	if ((req = ctlproto_decode(line, len, CTL_MAX_MESSAGE, &cause)) == NULL) {
 		reply = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST, "%s",
 		    cause != NULL ? cause : "cannot decode the request");
 		goto out;

@@ -267,7 +267,7 @@ deploy_start(struct cert *c)
 	if (!deploy_configured(c))
 		return;
 	c->st.deploy.pending = true;
-	c->st.deploy.version = c->version;
+	c->st.deploy.version = c->st.current.version;
 	cert_save(c);
 	deploy_attempt(c);
 }
@@ -280,7 +280,8 @@ deploy_resume(struct cert *c)
 
 	if (!c->st.deploy.pending)
 		return;
-	if (!deploy_configured(c) || c->st.deploy.version != c->version) {
+	if (!deploy_configured(c) ||
+	    c->st.deploy.version != c->st.current.version) {
 		/* Nothing to do any more, or superseded meanwhile. */
 		free(c->st.deploy.last_error);
 		memset(&c->st.deploy, 0, sizeof(c->st.deploy));

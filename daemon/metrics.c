@@ -227,10 +227,10 @@ metrics_gauge_value(const struct cert *c, enum metrics_gauge g, long long *v)
 {
 	switch (g) {
 	case GAUGE_NOT_AFTER:
-		*v = c->info.not_after;
+		*v = c->st.current.info.not_after;
 		return c->have_cert;
 	case GAUGE_NOT_BEFORE:
-		*v = c->info.not_before;
+		*v = c->st.current.info.not_before;
 		return c->have_cert;
 	case GAUGE_NEXT_RENEWAL:
 		*v = c->st.next_renewal;

@@ -38,7 +38,7 @@
 #include "renewal.h"
 #include "store.h"
 
-#define POLL_FIRST_MS	250		/* before the first poll */
+#define POLL_FIRST_MS	50		/* before the first poll */
 #define POLL_MAX_MS	(10 * 1000)	/* longest wait between polls */
 #define POLL_LIMIT	(10 * 60)	/* give up on a stuck CA after this */
 
@@ -224,7 +224,7 @@ renewal_failed_answer(struct renewal *r, const struct acme_response *resp,
 
 /*
  * The poll delay in milliseconds: Retry-After when the CA sent one, else
- * 250 ms doubling to 10 s, so a quick CA is not kept waiting for seconds
+ * 50 ms doubling to 10 s, so a quick CA is not kept waiting for seconds
  * and a slow one is not hammered.
  */
 static void
@@ -300,7 +300,7 @@ renewal_install(struct renewal *r, const char *pem)
 		renewal_fail(r, "cannot serialize the key");
 		goto out;
 	}
-	if (!certinfo_key_matches(files.cert_pem, files.key_pem)) {
+	if (!certinfo_key_is(files.cert_pem, r->key)) {
 		renewal_fail(r, "the CA's certificate does not match our key");
 		goto out;
 	}
@@ -316,6 +316,7 @@ renewal_install(struct renewal *r, const char *pem)
 	time_format_rfc3339(info.not_after, until);
 	renewal_log(r, LOG_NOTICE, "installed v%d, serial %s, valid until %s",
 	    version, info.serial, until);
+	cert_set_current(r->cert, version, &info);
 	renewal_end(r, true, NULL);
 out:
 	certinfo_clear(&info);
@@ -842,11 +843,12 @@ renewal_replaces(const struct renewal *r)
 {
 	const struct cert	*c = r->cert;
 
-	if (!c->have_cert || c->info.ari_id == NULL || c->st.ca == NULL ||
+	if (!c->have_cert || c->st.current.info.ari_id == NULL ||
+	    c->st.ca == NULL ||
 	    strcmp(c->st.ca, acme_client_name(r->ca)) != 0 ||
 	    acme_client_url(r->ca, "renewalInfo") == NULL)
 		return NULL;
-	return c->info.ari_id;
+	return c->st.current.info.ari_id;
 }
 
 static void

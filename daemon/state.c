@@ -18,6 +18,16 @@
  *       "start": "...", "end": "...",         the suggested window
  *       "next_fetch": "..."                   when to ask again
  *     },
+ *     "current": {                            may be absent: a cache of what
+ *       "version": 3,                         `current` held when last read;
+ *       "file_id": "...",                     trusted while the files keep
+ *       "not_before": "...",                  this store_file_id(); a member
+ *       "not_after": "...",                   that does not read back drops
+ *       "serial": "...", "issuer": "...",     the whole cache (the files are
+ *       "names": ["..."],                     then read again), never the
+ *       "key": "ec-p256",                     state
+ *       "ari_id": "..." | null
+ *     },
  *     "deploy": {                             may be absent: nothing pending
  *       "pending": false,                     hooks/units not yet done for
  *       "version": 3,                         this version
@@ -118,9 +128,41 @@ state_pack_ari(const struct ari_state *ari)
 }
 
 static json_t *
+state_pack_current(const struct current_state *cur)
+{
+	const struct certinfo	*ci = &cur->info;
+	json_t			*names;
+	char			 key[32];
+	size_t			 i;
+
+	if (cur->version <= 0 || cur->file_id == NULL)
+		return json_null();
+	if ((names = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < ci->names.n; i++) {
+		if (json_array_append_new(names,
+		    json_string(ci->names.v[i])) == -1) {
+			json_decref(names);
+			return NULL;
+		}
+	}
+	key_spec_format(&ci->key, key, sizeof(key));
+	return json_pack("{s:i, s:s, s:o, s:o, s:s?, s:s?, s:o, s:s, s:s?}",
+	    "version", cur->version,
+	    "file_id", cur->file_id,
+	    "not_before", time_json(ci->not_before),
+	    "not_after", time_json(ci->not_after),
+	    "serial", ci->serial,
+	    "issuer", ci->issuer,
+	    "names", names,
+	    "key", key,
+	    "ari_id", ci->ari_id);
+}
+
+static json_t *
 state_pack(const struct cert_state *st)
 {
-	json_t	*history, *a, *deploy, *ari;
+	json_t	*history, *a, *deploy, *ari, *current;
 	size_t	 i;
 
 	if ((history = json_array()) == NULL)
@@ -141,7 +183,13 @@ state_pack(const struct cert_state *st)
 		json_decref(deploy);
 		return NULL;
 	}
-	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o, s:o, s:o}",
+	if ((current = state_pack_current(&st->current)) == NULL) {
+		json_decref(history);
+		json_decref(deploy);
+		json_decref(ari);
+		return NULL;
+	}
+	return json_pack("{s:i, s:o, s:o, s:I, s:s?, s:s?, s:o, s:o, s:o, s:o}",
 	    "version", STATE_VERSION,
 	    "next_renewal", time_json(st->next_renewal),
 	    "last_success", time_json(st->last_success),
@@ -150,6 +198,7 @@ state_pack(const struct cert_state *st)
 	    "ca", st->ca,
 	    "deploy", deploy,
 	    "ari", ari,
+	    "current", current,
 	    "history", history);
 }
 
@@ -325,6 +374,61 @@ out:
 	return rc;
 }
 
+/* The names of a cached certificate: an array of strings. */
+static int
+state_unpack_names(json_t *arr, struct strlist *l)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+	    (l->v = calloc(json_array_size(arr), sizeof(*l->v))) == NULL)
+		return -1;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) ||
+		    (l->v[l->n] = strdup(json_string_value(v))) == NULL)
+			return -1;
+		l->n++;
+	}
+	return 0;
+}
+
+/*
+ * The cache of `current`.  Anything that does not read back leaves it
+ * empty (version 0): the files are then read again, which is all the
+ * cache saves.
+ */
+static void
+state_unpack_current(json_t *root, struct current_state *cur)
+{
+	struct certinfo	*ci = &cur->info;
+	json_t		*obj, *names = NULL;
+	const char	*file_id, *nb, *na, *serial, *issuer, *key;
+	const char	*ari_id = NULL;
+	int		 version;
+
+	if ((obj = json_object_get(root, "current")) == NULL ||
+	    json_is_null(obj))
+		return;
+	if (json_unpack(obj, "{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s?s}",
+	    "version", &version, "file_id", &file_id, "not_before", &nb,
+	    "not_after", &na, "serial", &serial, "issuer", &issuer,
+	    "names", &names, "key", &key, "ari_id", &ari_id) == -1 ||
+	    version <= 0 ||
+	    time_parse_rfc3339(nb, &ci->not_before) == -1 ||
+	    time_parse_rfc3339(na, &ci->not_after) == -1 ||
+	    key_spec_parse(key, &ci->key) == -1 ||
+	    state_unpack_names(names, &ci->names) == -1 ||
+	    (ci->serial = strdup(serial)) == NULL ||
+	    (ci->issuer = strdup(issuer)) == NULL ||
+	    (ari_id != NULL && (ci->ari_id = strdup(ari_id)) == NULL) ||
+	    (cur->file_id = strdup(file_id)) == NULL) {
+		state_current_clear(cur);
+		return;
+	}
+	cur->version = version;
+}
+
 /* Fills st (zeroed by the caller) from root. */
 static int
 state_unpack(const char *path, json_t *root, struct cert_state *st,
@@ -369,6 +473,7 @@ state_unpack(const char *path, json_t *root, struct cert_state *st,
 	    state_unpack_deploy(path, root, &st->deploy, cause) == -1 ||
 	    state_unpack_ari(path, root, &st->ari, cause) == -1)
 		return -1;
+	state_unpack_current(root, &st->current);
 
 	if (json_unpack_ex(root, &err, 0, "{s?o}", "history",
 	    &history) == -1) {
@@ -458,7 +563,16 @@ state_clear(struct cert_state *st)
 	free(st->ca);
 	free(st->deploy.last_error);
 	free(st->ari.serial);
+	state_current_clear(&st->current);
 	memset(st, 0, sizeof(*st));
+}
+
+void
+state_current_clear(struct current_state *cur)
+{
+	certinfo_clear(&cur->info);
+	free(cur->file_id);
+	memset(cur, 0, sizeof(*cur));
 }
 
 void

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "certinfo.h"
+
 #define STATE_HISTORY_MAX	10
 
 struct attempt {
@@ -36,6 +38,18 @@ struct ari_state {
 	time_t		 next_fetch;	/* as Retry-After said */
 };
 
+/*
+ * `current` as it was last read (or installed): a start trusts this copy
+ * while the files are unchanged (same version, same store_file_id()), so a
+ * fleet of 10,000 certificates starts without reading and parsing every
+ * certificate and key again.
+ */
+struct current_state {
+	int		 version;	/* `current` -> v<version>; 0 = none */
+	char		*file_id;	/* store_file_id() of its files */
+	struct certinfo	 info;
+};
+
 struct cert_state {
 	time_t		 next_renewal;	/* 0 = as soon as possible */
 	time_t		 last_success;	/* 0 = never */
@@ -44,6 +58,7 @@ struct cert_state {
 	char		*ca;		/* CA that issued the current cert */
 	struct deploy_state deploy;
 	struct ari_state ari;
+	struct current_state current;
 	struct attempt	 history[STATE_HISTORY_MAX];	/* newest first */
 	size_t		 nhistory;
 };
@@ -53,6 +68,7 @@ struct cert_state {
 int	 state_load(const char *path, struct cert_state *, char **cause);
 int	 state_save(const char *path, const struct cert_state *, char **cause);
 void	 state_clear(struct cert_state *);
+void	 state_current_clear(struct current_state *);
 /* Pushes an attempt to the front of the history (copies the strings). */
 void	 state_add_attempt(struct cert_state *, const struct attempt *);
 

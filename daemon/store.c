@@ -478,6 +478,44 @@ out:
 	return rc;
 }
 
+/* "ino:size:mtime:ctime" of one file, nanoseconds; NULL if it is gone. */
+static char *
+store_stat_id(const char *path)
+{
+	struct stat	sb;
+
+	if (lstat(path, &sb) == -1)
+		return NULL;
+	return fs_path("%llu:%lld:%lld.%09ld:%lld.%09ld",
+	    (unsigned long long)sb.st_ino, (long long)sb.st_size,
+	    (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+	    (long long)sb.st_ctim.tv_sec, sb.st_ctim.tv_nsec);
+}
+
+char *
+store_file_id(const char *state_dir, const char *name, int version)
+{
+	char	*certdir, *path, *id[2] = { NULL, NULL }, *both = NULL;
+	int	 i;
+
+	certdir = store_cert_dir(state_dir, name);
+	for (i = 0; i < 2; i++) {
+		/* privkey.pem and cert.pem: what cert_load_current() reads. */
+		path = fs_path("%s/v%d/%s", certdir, version,
+		    store_file_names[i]);
+		id[i] = store_stat_id(path);
+		free(path);
+		if (id[i] == NULL)
+			goto out;
+	}
+	both = fs_path("%s/%s", id[0], id[1]);
+out:
+	free(id[0]);
+	free(id[1]);
+	free(certdir);
+	return both;
+}
+
 void
 store_files_clear(struct store_files *f)
 {

@@ -40,6 +40,12 @@ int	 store_current_version(const char *state_dir, const char *name);
  * (also when there is no current version). */
 int	 store_read_current(const char *state_dir, const char *name,
 	    struct store_files *, char **cause);
+/*
+ * Identifies the files of version v of a certificate as they are on disk
+ * (inode, size, mtime and ctime of privkey.pem and cert.pem): any
+ * replacement or rewrite changes it.  malloc'd, NULL if a file is missing.
+ */
+char	*store_file_id(const char *state_dir, const char *name, int version);
 void	 store_files_clear(struct store_files *);	/* cleanses the key */
 /* At start: removes temporary files and version directories newer than
  * `current` that an interrupted install left behind. */

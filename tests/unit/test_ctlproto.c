@@ -226,31 +226,31 @@ test_decode(void **state)
 	json_t		*msg;
 	char		*cause = NULL, *big;
 
-	msg = ctlproto_decode(ok, strlen(ok), &cause);
+	msg = ctlproto_decode(ok, strlen(ok), CTL_MAX_MESSAGE, &cause);
 	assert_non_null(msg);
 	assert_null(cause);
 	assert_string_equal(test_str(msg, "command"), "version");
 	json_decref(msg);
 
 	/* Only len bytes count. */
-	msg = ctlproto_decode("{}garbage", 2, &cause);
+	msg = ctlproto_decode("{}garbage", 2, CTL_MAX_MESSAGE, &cause);
 	assert_non_null(msg);
 	json_decref(msg);
 
-	assert_null(ctlproto_decode("{bad", 4, &cause));
+	assert_null(ctlproto_decode("{bad", 4, CTL_MAX_MESSAGE, &cause));
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "invalid JSON"));
 	free(cause);
 
-	assert_null(ctlproto_decode("[1]", 3, &cause));
+	assert_null(ctlproto_decode("[1]", 3, CTL_MAX_MESSAGE, &cause));
 	assert_string_equal(cause, "message is not a JSON object");
 	free(cause);
 
-	assert_null(ctlproto_decode("{\"a\":\"\xff\"}", 9, &cause));
+	assert_null(ctlproto_decode("{\"a\":\"\xff\"}", 9, CTL_MAX_MESSAGE, &cause));
 	assert_non_null(cause);
 	free(cause);
 
-	assert_null(ctlproto_decode("{}\0{}", 5, &cause));
+	assert_null(ctlproto_decode("{}\0{}", 5, CTL_MAX_MESSAGE, &cause));
 	assert_non_null(cause);
 	free(cause);
 
@@ -260,14 +260,21 @@ test_decode(void **state)
 	memset(big, ' ', CTL_MAX_MESSAGE);
 	big[0] = '{';
 	big[CTL_MAX_MESSAGE - 2] = '}';
-	msg = ctlproto_decode(big, CTL_MAX_MESSAGE - 1, &cause);
+	msg = ctlproto_decode(big, CTL_MAX_MESSAGE - 1, CTL_MAX_MESSAGE,
+	    &cause);
 	assert_non_null(msg);
 	json_decref(msg);
 	big[CTL_MAX_MESSAGE - 2] = ' ';
 	big[CTL_MAX_MESSAGE - 1] = '}';
-	assert_null(ctlproto_decode(big, CTL_MAX_MESSAGE, &cause));
+	assert_null(ctlproto_decode(big, CTL_MAX_MESSAGE, CTL_MAX_MESSAGE,
+	    &cause));
 	assert_string_equal(cause, "message longer than 1 MiB");
 	free(cause);
+	/* The same line is a fine reply: acmectl reads up to 64 MiB (the
+	 * status of a large fleet). */
+	msg = ctlproto_decode(big, CTL_MAX_MESSAGE, CTL_MAX_REPLY, &cause);
+	assert_non_null(msg);
+	json_decref(msg);
 	free(big);
 }
 

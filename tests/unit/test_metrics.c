@@ -210,8 +210,8 @@ two_certs(struct daemon *d, struct conf_cert *cc)
 	www = cert_add(d, "www", CERT_VALID);
 	www->conf = cc;
 	www->have_cert = true;
-	www->info.not_before = 1792224000;
-	www->info.not_after = 1800000000;
+	www->st.current.info.not_before = 1792224000;
+	www->st.current.info.not_after = 1800000000;
 	www->st.next_renewal = 1797408000;
 	www->st.last_success = 1792224100;
 	www->renewals_ok = 3;
@@ -454,8 +454,8 @@ test_render_many(void **state)
 		snprintf(name, sizeof(name), "cert-%05d.example.test", i);
 		c = cert_add(&d, name, i % CERT_STATUS__MAX);
 		c->have_cert = true;
-		c->info.not_before = 1790000000 + i;
-		c->info.not_after = 1800000000 + i;
+		c->st.current.info.not_before = 1790000000 + i;
+		c->st.current.info.not_after = 1800000000 + i;
 		c->st.next_renewal = 1795000000 + i;
 		c->st.last_success = 1790000000 + i;
 		c->renewals_ok = i;

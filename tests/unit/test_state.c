@@ -327,6 +327,83 @@ test_history_cap(void **state)
 	state_clear(&st);
 }
 
+static void
+fill_current(struct current_state *cur)
+{
+	cur->version = 7;
+	cur->file_id = strdup("12:345:1.000000002:3.000000004/13:346:5.0:6.0");
+	cur->info.not_before = 1790000000;
+	cur->info.not_after = 1797776000;
+	cur->info.serial = strdup("1A2B");
+	cur->info.issuer = strdup("Pebble Intermediate CA");
+	cur->info.names.v = calloc(2, sizeof(char *));
+	cur->info.names.v[0] = strdup("a.example");
+	cur->info.names.v[1] = strdup("192.0.2.1");
+	cur->info.names.n = 2;
+	cur->info.key.kind = KEY_RSA;
+	cur->info.key.bits = 3072;
+	cur->info.ari_id = strdup("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+}
+
+/* The cache of `current` reads back as written. */
+static void
+test_current_round_trip(void **state)
+{
+	struct fixture		*f = *state;
+	struct cert_state	 st, back;
+	char			*cause = NULL;
+
+	memset(&st, 0, sizeof(st));
+	fill_current(&st.current);
+	assert_int_equal(state_save(f->path, &st, &cause), 0);
+	assert_int_equal(state_load(f->path, &back, &cause), 0);
+	assert_int_equal(back.current.version, 7);
+	assert_string_equal(back.current.file_id, st.current.file_id);
+	assert_int_equal(back.current.info.not_before, 1790000000);
+	assert_int_equal(back.current.info.not_after, 1797776000);
+	assert_string_equal(back.current.info.serial, "1A2B");
+	assert_string_equal(back.current.info.issuer, "Pebble Intermediate CA");
+	assert_int_equal(back.current.info.names.n, 2);
+	assert_string_equal(back.current.info.names.v[1], "192.0.2.1");
+	assert_int_equal(back.current.info.key.kind, KEY_RSA);
+	assert_int_equal(back.current.info.key.bits, 3072);
+	assert_string_equal(back.current.info.ari_id, st.current.info.ari_id);
+	state_clear(&st);
+	state_clear(&back);
+}
+
+/* A cache that does not read back is dropped; the state still loads. */
+static void
+test_current_bad_is_dropped(void **state)
+{
+	struct fixture		*f = *state;
+	struct cert_state	 st;
+	char			*cause = NULL;
+
+	write_text(f->path, "{\"version\": 1, \"failures\": 2, "
+	    "\"current\": {\"version\": 3, \"file_id\": \"x\", "
+	    "\"not_before\": \"2026-01-01T00:00:00Z\", "
+	    "\"not_after\": \"2026-04-01T00:00:00Z\", \"serial\": \"01\", "
+	    "\"issuer\": \"CA\", \"names\": [\"a.example\", 7], "
+	    "\"key\": \"ec-p256\"}}\n");
+	assert_int_equal(state_load(f->path, &st, &cause), 0);
+	assert_int_equal(st.failures, 2);
+	assert_int_equal(st.current.version, 0);
+	assert_null(st.current.file_id);
+	assert_null(st.current.info.serial);
+	assert_int_equal(st.current.info.names.n, 0);
+	state_clear(&st);
+
+	write_text(f->path, "{\"version\": 1, \"current\": {\"version\": 3, "
+	    "\"file_id\": \"x\", \"not_before\": \"2026-01-01T00:00:00Z\", "
+	    "\"not_after\": \"2026-04-01T00:00:00Z\", \"serial\": \"01\", "
+	    "\"issuer\": \"CA\", \"names\": [\"a.example\"], "
+	    "\"key\": \"dsa-1024\"}}\n");
+	assert_int_equal(state_load(f->path, &st, &cause), 0);
+	assert_int_equal(st.current.version, 0);
+	state_clear(&st);
+}
+
 int
 main(void)
 {
@@ -339,6 +416,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_current_round_trip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_current_bad_is_dropped,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_cap, setup,
 		    teardown),
 	};
