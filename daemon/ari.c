@@ -58,15 +58,24 @@ ari_moment(const struct cert *c, time_t now)
 	return lo + arc4random_uniform((uint32_t)(end - lo) + 1);
 }
 
+static void	ari_timer_cb(evutil_socket_t, short, void *);
+
+/* The timer is made when first needed: most CAs have no ARI. */
 static void
 ari_arm(struct cert *c, time_t when)
 {
 	struct timeval	tv = { 0, 0 };
 	time_t		now = time(NULL);
 
+	if (c->ari_timer == NULL &&
+	    (c->ari_timer = evtimer_new(c->d->base, ari_timer_cb, c)) == NULL) {
+		log_tagged(LOG_ERR, &(struct log_tag){ .name = c->name },
+		    "out of memory: no renewalInfo fetch");
+		return;
+	}
 	if (when > now)
 		tv.tv_sec = when - now;
-	evtimer_add(&c->ari_timer, &tv);
+	evtimer_add(c->ari_timer, &tv);
 }
 
 static long long
@@ -200,15 +209,11 @@ ari_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-ari_init(struct cert *c)
-{
-	evtimer_assign(&c->ari_timer, c->d->base, ari_timer_cb, c);
-}
-
-void
 ari_stop(struct cert *c)
 {
-	event_del(&c->ari_timer);
+	if (c->ari_timer != NULL)
+		event_free(c->ari_timer);
+	c->ari_timer = NULL;
 	acme_op_cancel(c->ari_op);
 	c->ari_op = NULL;
 }

@@ -11,8 +11,7 @@
 
 struct cert;
 
-/* In cert_new / cert_free. */
-void	 ari_init(struct cert *);
+/* Stops fetching (and frees the timer); in cert_free too. */
 void	 ari_stop(struct cert *);
 /* A certificate is in service: fetch its window when due. */
 void	 ari_watch(struct cert *);

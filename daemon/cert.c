@@ -82,8 +82,6 @@ cert_new(struct daemon *d, const struct conf_cert *conf)
 	c->status = CERT_PENDING;
 	evtimer_assign(&c->timer, d->base, cert_timer_cb, c);
 	TAILQ_INIT(&c->waiters);
-	deploy_init(c);
-	ari_init(c);
 	return c;
 }
 

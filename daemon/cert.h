@@ -59,10 +59,10 @@ struct cert {
 	bool			 is_waiting;
 	struct proc		*deploy_proc;	/* deploy-hook running */
 	struct units_job	*deploy_units;	/* reload-units running */
-	struct event		 deploy_timer;	/* deploy retry */
+	struct event		*deploy_timer;	/* deploy retry, made when due */
 	struct proc		*failure_proc;	/* failure-hook running */
 	struct acme_op		*ari_op;	/* renewalInfo fetch */
-	struct event		 ari_timer;	/* next renewalInfo fetch */
+	struct event		*ari_timer;	/* next renewalInfo fetch */
 	bool			 ari_unsupported; /* the CA has no ARI */
 	struct cert_waiter_list	 waiters;	/* renew with wait */
 	/* Counters for the metrics (reset when a reload re-creates it). */

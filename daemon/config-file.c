@@ -141,7 +141,7 @@ conf_word(char **sp)
 static void
 conf_section_begin(struct conf_parser *p, const char *line)
 {
-	struct conf_section	*sec;
+	json_t			*first;
 	enum section_type	 type;
 	const char		*end, *rest;
 	char			*label = NULL, *words = NULL, *s;
@@ -176,15 +176,16 @@ conf_section_begin(struct conf_parser *p, const char *line)
 	}
 	if (conf_header_check(p, label, w1, w2, w3, &type) == -1)
 		goto out;
-	TAILQ_FOREACH(sec, &p->sections, entry) {
-		if (strcmp(sec->label, label) == 0) {
-			conf_error(p, p->file, p->lineno, label,
-			    "duplicate section, first at %s:%d", sec->file,
-			    sec->line);
-			goto out;
-		}
+	if ((first = json_object_get(p->labels, label)) != NULL) {
+		conf_error(p, p->file, p->lineno, label,
+		    "duplicate section, first at %s:%d",
+		    json_string_value(json_array_get(first, 0)),
+		    (int)json_integer_value(json_array_get(first, 1)));
+		goto out;
 	}
-	if ((p->cur = conf_section_new(p, type, w2, label)) == NULL)
+	if ((p->cur = conf_section_new(p, type, w2, label)) == NULL ||
+	    json_object_set_new(p->labels, label, json_pack("[s, i]",
+	    p->file, p->lineno)) == -1)
 		conf_error(p, p->file, p->lineno, NULL, "out of memory");
 out:
 	free(label);

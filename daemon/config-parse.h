@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <sys/queue.h>
 
+#include <jansson.h>
+
 #include "config.h"
 
 #define CONF_KEYS_MAX	32
@@ -62,6 +64,9 @@ struct conf_parser {
 	struct config_errors	*errs;
 	bool			 failed;	/* even if a message was lost */
 	TAILQ_HEAD(, conf_section) sections;
+	json_t			*labels;	/* "[type name]" -> [file, line]
+						 * where it first appears: a
+						 * fleet has 10,000 sections */
 
 	/* The file being read. */
 	const char		*file;

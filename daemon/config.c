@@ -336,7 +336,8 @@ config_load(const char *path, struct config_errors *errs)
 	memset(&p, 0, sizeof(p));
 	TAILQ_INIT(&p.sections);
 	p.errs = errs != NULL ? errs : &lost;
-	if ((p.conf = config_new(path)) == NULL) {
+	if ((p.labels = json_object()) == NULL ||
+	    (p.conf = config_new(path)) == NULL) {
 		conf_error(&p, path, 0, NULL, "out of memory");
 		goto out;
 	}
@@ -350,6 +351,7 @@ out:
 		conf_section_free(sec);
 	}
 	free(p.line);
+	json_decref(p.labels);
 	config_errors_clear(&lost);
 	if (p.failed) {
 		config_free(p.conf);

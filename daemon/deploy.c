@@ -36,6 +36,21 @@ deploy_tag(const struct cert *c)
 	return (struct log_tag){ .name = c->name, .phase = "deploy" };
 }
 
+static void	deploy_timer_cb(evutil_socket_t, short, void *);
+
+/* The retry timer is made when first needed (most deploys never retry). */
+static void
+deploy_arm(struct cert *c, const struct timeval *tv)
+{
+	if (c->deploy_timer == NULL && (c->deploy_timer = evtimer_new(
+	    c->d->base, deploy_timer_cb, c)) == NULL) {
+		log_tagged(LOG_ERR, &(struct log_tag){ .name = c->name },
+		    "out of memory: deploy not retried");
+		return;
+	}
+	evtimer_add(c->deploy_timer, tv);
+}
+
 /* A "NAME=value" string, or NULL; the vector keeps count. */
 static void
 env_add(char **env, size_t *n, const char *name, const char *fmt, ...)
@@ -162,7 +177,7 @@ deploy_failed(struct cert *c, const char *error)
 	deploy_record(c, false, error);
 	cert_save(c);
 	tv.tv_sec = c->st.deploy.next - now;
-	evtimer_add(&c->deploy_timer, &tv);
+	deploy_arm(c, &tv);
 }
 
 static void
@@ -236,15 +251,11 @@ deploy_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-deploy_init(struct cert *c)
-{
-	evtimer_assign(&c->deploy_timer, c->d->base, deploy_timer_cb, c);
-}
-
-void
 deploy_stop(struct cert *c)
 {
-	event_del(&c->deploy_timer);
+	if (c->deploy_timer != NULL)
+		event_free(c->deploy_timer);
+	c->deploy_timer = NULL;
 	proc_cancel(c->deploy_proc);
 	c->deploy_proc = NULL;
 	units_cancel(c->deploy_units);
@@ -289,7 +300,7 @@ deploy_resume(struct cert *c)
 	}
 	if (c->st.deploy.next > now)
 		tv.tv_sec = c->st.deploy.next - now;
-	evtimer_add(&c->deploy_timer, &tv);
+	deploy_arm(c, &tv);
 }
 
 static void

@@ -7,8 +7,6 @@
 
 struct cert;
 
-/* In cert_new: sets up the retry timer. */
-void	 deploy_init(struct cert *);
 /* A new version was installed: deploy it (superseding any pending one). */
 void	 deploy_start(struct cert *);
 /* At start: a deployment pending in state.json is retried when due. */

@@ -486,6 +486,14 @@ state_unpack(const char *path, json_t *root, struct cert_state *st,
 		cause_set(cause, "%s: history: expected an array", path);
 		return -1;
 	}
+	if (json_array_size(history) == 0)
+		return 0;
+	st->history = calloc(json_array_size(history) < STATE_HISTORY_MAX ?
+	    json_array_size(history) : STATE_HISTORY_MAX, sizeof(*st->history));
+	if (st->history == NULL) {
+		cause_set(cause, "%s: history: out of memory", path);
+		return -1;
+	}
 	json_array_foreach(history, i, a) {
 		if (i == STATE_HISTORY_MAX)
 			break;
@@ -559,6 +567,7 @@ state_clear(struct cert_state *st)
 		return;
 	for (i = 0; i < st->nhistory && i < STATE_HISTORY_MAX; i++)
 		state_attempt_clear(&st->history[i]);
+	free(st->history);
 	free(st->last_error);
 	free(st->ca);
 	free(st->deploy.last_error);
@@ -578,10 +587,17 @@ state_current_clear(struct current_state *cur)
 void
 state_add_attempt(struct cert_state *st, const struct attempt *a)
 {
-	struct attempt	*h = st->history;
+	struct attempt	*h;
 
 	if (st->nhistory == STATE_HISTORY_MAX)
-		state_attempt_clear(&h[--st->nhistory]);
+		state_attempt_clear(&st->history[--st->nhistory]);
+	else {
+		h = reallocarray(st->history, st->nhistory + 1, sizeof(*h));
+		if (h == NULL)
+			return;		/* the history is kept as it was */
+		st->history = h;
+	}
+	h = st->history;
 	memmove(&h[1], &h[0], st->nhistory * sizeof(*h));
 	h[0].started = a->started;
 	h[0].finished = a->finished;

@@ -59,7 +59,9 @@ struct cert_state {
 	struct deploy_state deploy;
 	struct ari_state ari;
 	struct current_state current;
-	struct attempt	 history[STATE_HISTORY_MAX];	/* newest first */
+	/* Newest first, at most STATE_HISTORY_MAX; allocated to fit (a fleet
+	 * keeps thousands of these). */
+	struct attempt	*history;
 	size_t		 nhistory;
 };
 
