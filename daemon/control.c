@@ -130,13 +130,14 @@ control_client_close(struct ctl_client *c)
 		control_client_drop(c);
 }
 
-static int
-control_client_write(struct ctl_client *c, const char *line, size_t len)
+/* Whether the client may be sent more; drops one that does not read. */
+static bool
+control_client_reads(struct ctl_client *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
 	if (c->dead)
-		return -1;
+		return false;
 	/* What the client left unread, not the size of one reply. */
 	if (evbuffer_get_length(out) > CONTROL_OUTPUT_MAX) {
 		log_info("control: client %llu (pid %ld, uid %lu) does not "
@@ -144,8 +145,16 @@ control_client_write(struct ctl_client *c, const char *line, size_t len)
 		    (unsigned long long)c->id, (long)c->pid,
 		    (unsigned long)c->uid);
 		control_client_drop(c);
-		return -1;
+		return false;
 	}
+	return true;
+}
+
+static int
+control_client_write(struct ctl_client *c, const char *line, size_t len)
+{
+	if (!control_client_reads(c))
+		return -1;
 	if (bufferevent_write(c->bev, line, len) == -1) {
 		log_warnx("control: client %llu: cannot queue %zu bytes",
 		    (unsigned long long)c->id, len);
@@ -155,30 +164,83 @@ control_client_write(struct ctl_client *c, const char *line, size_t len)
 	return 0;
 }
 
+/* json_dump_callback() into an evbuffer, up to max bytes. */
+struct control_dump {
+	struct evbuffer	*buf;
+	size_t		 len;
+	size_t		 max;
+};
+
+static int
+control_dump_cb(const char *s, size_t n, void *arg)
+{
+	struct control_dump	*dump = arg;
+
+	if (n > dump->max - dump->len)
+		return -1;
+	dump->len += n;
+	return evbuffer_add(dump->buf, s, n);
+}
+
+/*
+ * msg as one line (compact JSON and '\n') in a new evbuffer, NULL when
+ * longer than max.  Written straight into the buffer's chunks: the status
+ * of a large fleet is megabytes, and one contiguous string of it (then a
+ * copy with its newline, then the copy the bufferevent makes) tripled the
+ * daemon's peak memory.
+ */
+static struct evbuffer *
+control_encode(const json_t *msg, size_t max)
+{
+	struct control_dump	dump = { .len = 0, .max = max - 1 };
+
+	if ((dump.buf = evbuffer_new()) == NULL)
+		return NULL;
+	if (json_dump_callback(msg, control_dump_cb, &dump,
+	    JSON_COMPACT) == -1 || evbuffer_add(dump.buf, "\n", 1) == -1) {
+		evbuffer_free(dump.buf);
+		return NULL;
+	}
+	return dump.buf;
+}
+
 int
 control_client_send(struct ctl_client *c, json_t *msg)
 {
-	json_t	*err = NULL;
-	char	*line = NULL;
-	int	 rc = -1;
+	json_t		*err = NULL;
+	struct evbuffer	*line = NULL;
+	size_t		 len;
+	int		 rc = -1;
 
 	if (c->dead || c->closing)
 		goto out;
-	if ((line = ctlproto_encode(msg, CTL_MAX_REPLY)) == NULL) {
+	if ((line = control_encode(msg, CTL_MAX_REPLY)) == NULL) {
 		log_warnx("control: a message for client %llu does not "
 		    "encode within 64 MiB", (unsigned long long)c->id);
 		if (json_object_get(msg, "ok") == NULL)
 			goto out;	/* an event: skip it */
 		err = ctlproto_error(json_object_get(msg, "id"),
 		    CTL_ERR_INTERNAL, "the reply would be longer than 64 MiB");
-		if (err == NULL || (line = ctlproto_encode(err,
+		if (err == NULL || (line = control_encode(err,
 		    CTL_MAX_REPLY)) == NULL)
 			goto out;
 	}
-	rc = control_client_write(c, line, strlen(line));
+	if (!control_client_reads(c))
+		goto out;
+	len = evbuffer_get_length(line);
+	if (bufferevent_write_buffer(c->bev, line) == -1) {
+		log_warnx("control: client %llu: cannot queue %zu bytes",
+		    (unsigned long long)c->id, len);
+		control_client_drop(c);
+		goto out;
+	}
+	if (len > CTL_MAX_MESSAGE)
+		daemon_trim_later(c->control->d);
+	rc = 0;
 out:
 	json_decref(err);
-	free(line);
+	if (line != NULL)
+		evbuffer_free(line);
 	return rc;
 }
 

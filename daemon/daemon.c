@@ -3,6 +3,11 @@
  * tears everything down in the reverse order.
  */
 
+#include <config.h>
+
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,6 +67,7 @@ daemon_slot_freed(struct daemon *d)
 
 static void	daemon_signal_cb(evutil_socket_t, short, void *);
 static void	daemon_drain_cb(evutil_socket_t, short, void *);
+static void	daemon_trim_cb(evutil_socket_t, short, void *);
 
 static int
 daemon_add_cas(struct daemon *d)
@@ -112,6 +118,7 @@ daemon_new(struct config *conf)
 	evsignal_assign(&d->ev_sighup, d->base, SIGHUP, daemon_signal_cb, d);
 	evsignal_assign(&d->ev_sigchld, d->base, SIGCHLD, daemon_signal_cb, d);
 	evtimer_assign(&d->drain, d->base, daemon_drain_cb, d);
+	evtimer_assign(&d->trim_ev, d->base, daemon_trim_cb, d);
 	notify_init(d);
 	TAILQ_FOREACH(cc, &conf->certs, entry) {
 		if ((c = cert_new(d, cc)) == NULL)
@@ -138,8 +145,31 @@ daemon_uses(const struct daemon *d, enum challenge_type type, bool standalone)
 }
 
 #define DRAIN_MAX	50	/* tenths of a second to wait for cleanups */
+#define DAEMON_TRIM_DELAY 2	/* seconds after a large reply */
 
 /* Exits once the DNS records we added are withdrawn, or time is up. */
+/*
+ * The status of 10,000 certificates or their scrape takes tens of MiB
+ * while it is built and sent; glibc keeps those pages, and the resident
+ * size of an idle daemon would stay at its peak.
+ */
+static void
+daemon_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
+void
+daemon_trim_later(struct daemon *d)
+{
+	struct timeval	tv = { DAEMON_TRIM_DELAY, 0 };
+
+	if (!evtimer_pending(&d->trim_ev, NULL))
+		evtimer_add(&d->trim_ev, &tv);
+}
+
 static void
 daemon_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -229,6 +259,8 @@ daemon_start(struct daemon *d, char **cause)
 	    "" : "s", d->ncas, d->ncas == 1 ? "" : "s",
 	    d->conf->daemon.control_socket);
 	sd_notify(0, "READY=1");
+	/* Reading the config and every state.json left garbage behind. */
+	daemon_trim_later(d);
 	return 0;
 }
 
@@ -284,6 +316,7 @@ daemon_free(struct daemon *d)
 		event_del(&d->ev_sighup);
 		event_del(&d->ev_sigchld);
 		event_del(&d->drain);
+		event_del(&d->trim_ev);
 		notify_free(d);
 		event_base_free(d->base);
 	}

@@ -54,6 +54,7 @@ struct daemon {
 	struct event		 drain;		/* shutdown: cleanups pending */
 	struct event		 notify_ev;	/* STATUS= recomputed */
 	struct event		 watchdog_ev;	/* WATCHDOG=1 */
+	struct event		 trim_ev;	/* after a large reply */
 	int			 drain_ticks;
 };
 
@@ -66,6 +67,9 @@ void		 daemon_free(struct daemon *);
 struct acme_client *daemon_ca(struct daemon *, const char *name);
 struct cert	*daemon_cert(struct daemon *, const char *name);
 size_t		 daemon_count_certs(const struct daemon *);
+/* A large reply was built and sent: give the freed heap back to the
+ * system a little later, once it has drained. */
+void		 daemon_trim_later(struct daemon *);
 /* A renewal slot became free: start the next waiting certificate. */
 void		 daemon_slot_freed(struct daemon *);
 /* Whether a certificate uses this challenge (standalone: no webroot). */

@@ -39,6 +39,8 @@
 #define METRICS_HEADERS_MAX	8192
 #define METRICS_BODY_MAX	1024
 #define METRICS_TIMEOUT		30	/* seconds, per connection */
+#define METRICS_TRIM_ABOVE	(1024 * 1024)	/* bytes: a scrape this large
+					   leaves heap to give back */
 
 struct metrics {
 	struct daemon	*d;
@@ -558,6 +560,8 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", METRICS_CONTENT_TYPE);
+	if (evbuffer_get_length(buf) > METRICS_TRIM_ABOVE)
+		daemon_trim_later(m->d);
 	evhttp_send_reply(req, HTTP_OK, "OK", buf);
 out:
 	if (buf != NULL)
