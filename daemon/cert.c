@@ -202,6 +202,31 @@ cert_save(struct cert *c)
 	free(path);
 }
 
+/* The files of `current` parsed: 0 with *key_matches, or -1 with *cause
+ * when they cannot be read or parsed. */
+static int
+cert_parse_files(const struct cert *c, struct certinfo *info,
+    bool *key_matches, char **cause)
+{
+	struct store_files	 files = { .key_pem = NULL };
+	EVP_PKEY		*key = NULL;
+	int			 rc = -1;
+
+	if (store_read_current(c->d->conf->daemon.state_dir, c->name, &files,
+	    cause) == -1)
+		goto out;
+	if ((key = certinfo_read_key(files.key_pem)) == NULL) {
+		cause_set(cause, "privkey.pem: no private key in it");
+		goto out;
+	}
+	rc = certinfo_parse_with_key(files.cert_pem, key, info, key_matches,
+	    cause);
+out:
+	EVP_PKEY_free(key);
+	store_files_clear(&files);
+	return rc;
+}
+
 /*
  * Reads `current` into st.current, unless st.current already describes the
  * same files (see struct current_state).  0, or -1 when there is none or
@@ -211,11 +236,11 @@ static int
 cert_read_current(struct cert *c)
 {
 	struct current_state	*cur = &c->st.current;
-	struct store_files	 files = { .key_pem = NULL };
 	struct log_tag		 tag = cert_tag(c);
 	const char		*dir = c->d->conf->daemon.state_dir;
 	char			*id = NULL, *cause = NULL;
 	int			 version, rc = -1;
+	bool			 key_matches = false;
 
 	if ((version = store_current_version(dir, c->name)) <= 0)
 		goto out;
@@ -227,13 +252,12 @@ cert_read_current(struct cert *c)
 		goto out;
 	}
 	state_current_clear(cur);
-	if (store_read_current(dir, c->name, &files, &cause) == -1 ||
-	    certinfo_parse(files.cert_pem, &cur->info, &cause) == -1) {
+	if (cert_parse_files(c, &cur->info, &key_matches, &cause) == -1) {
 		log_tagged(LOG_WARNING, &tag, "current certificate unusable, "
 		    "issuing a new one: %s", cause);
 		goto out;
 	}
-	if (!certinfo_key_matches(files.cert_pem, files.key_pem)) {
+	if (!key_matches) {
 		log_tagged(LOG_WARNING, &tag, "current key does not match "
 		    "its certificate; issuing a new one");
 		goto out;
@@ -245,7 +269,6 @@ cert_read_current(struct cert *c)
 out:
 	if (rc == -1)
 		state_current_clear(cur);
-	store_files_clear(&files);
 	free(cause);
 	free(id);
 	return rc;
@@ -378,7 +401,10 @@ cert_start(struct cert *c)
 	free(cached);
 	cert_schedule(c, matches);
 	deploy_resume(c);
-	/* A fleet restarts fast: state.json is rewritten only if it changed. */
+	/* A fleet restarts fast: state.json is rewritten only if it changed;
+	 * one never issued and never tried has nothing to keep yet. */
+	if (!loaded && !c->have_cert && c->st.failures == 0)
+		return;
 	if (!loaded || !same || c->st.next_renewal != planned)
 		cert_save(c);
 }

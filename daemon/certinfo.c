@@ -304,6 +304,13 @@ out:
 int
 certinfo_parse(const char *pem, struct certinfo *ci, char **cause)
 {
+	return certinfo_parse_with_key(pem, NULL, ci, NULL, cause);
+}
+
+int
+certinfo_parse_with_key(const char *pem, const EVP_PKEY *key,
+    struct certinfo *ci, bool *key_matches, char **cause)
+{
 	X509	*x;
 	int	 rc = -1;
 
@@ -311,6 +318,10 @@ certinfo_parse(const char *pem, struct certinfo *ci, char **cause)
 	if ((x = certinfo_read(pem)) == NULL) {
 		certinfo_error(cause, "no certificate");
 		goto out;
+	}
+	if (key != NULL) {
+		*key_matches = EVP_PKEY_eq(X509_get0_pubkey(x), key) == 1;
+		ERR_clear_error();
 	}
 	if (certinfo_time(X509_get0_notBefore(x), &ci->not_before) == -1 ||
 	    certinfo_time(X509_get0_notAfter(x), &ci->not_after) == -1) {
@@ -358,34 +369,18 @@ certinfo_clear(struct certinfo *ci)
 	memset(ci, 0, sizeof(*ci));
 }
 
-bool
-certinfo_key_is(const char *cert_pem, const EVP_PKEY *key)
+EVP_PKEY *
+certinfo_read_key(const char *key_pem)
 {
-	X509	*x;
-	bool	 match;
-
-	if ((x = certinfo_read(cert_pem)) == NULL)
-		return false;
-	match = EVP_PKEY_eq(X509_get0_pubkey(x), key) == 1;
-	ERR_clear_error();
-	X509_free(x);
-	return match;
-}
-
-bool
-certinfo_key_matches(const char *cert_pem, const char *key_pem)
-{
-	EVP_PKEY	*key = NULL;
+	EVP_PKEY	*key;
 	BIO		*bio;
-	bool		 match = false;
 
-	if ((bio = BIO_new_mem_buf(key_pem, -1)) != NULL &&
-	    (key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) != NULL)
-		match = certinfo_key_is(cert_pem, key);
+	if ((bio = BIO_new_mem_buf(key_pem, -1)) == NULL)
+		return NULL;
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	ERR_clear_error();
-	EVP_PKEY_free(key);
 	BIO_free(bio);
-	return match;
+	return key;
 }
 
 /* Names compare case-insensitively; IP addresses by their value. */
@@ -426,12 +421,35 @@ certinfo_names_equal(const struct certinfo *ci, const struct strlist *names)
 	    certinfo_names_in(names, &ci->names);
 }
 
+/* DER that is one SEQUENCE filling exactly len bytes (a certificate's
+ * shape, checked without decoding it: see certinfo_split_chain()). */
+static bool
+certinfo_der_is_sequence(const unsigned char *der, long len)
+{
+	const unsigned char	*p = der;
+	long			 inner;
+	int			 tag, class, ret;
+
+	ret = ASN1_get_object(&p, &inner, &tag, &class, len);
+	ERR_clear_error();
+	return !(ret & 0x80) && ret == V_ASN1_CONSTRUCTED &&
+	    tag == V_ASN1_SEQUENCE && class == V_ASN1_UNIVERSAL &&
+	    (p - der) + inner == len;
+}
+
+/*
+ * The blocks are split as PEM, not parsed as X.509: decoding a certificate
+ * sets up OpenSSL 3's key decoders for its public key, the largest part of
+ * the CPU a renewal costs, and the leaf is parsed once afterwards anyway.
+ */
 int
 certinfo_split_chain(const char *pem, char **leaf, char **chain,
     char **cause)
 {
 	BIO		*in = NULL, *lbio = NULL, *cbio = NULL;
-	X509		*x = NULL;
+	char		*name = NULL, *header = NULL;
+	unsigned char	*der = NULL;
+	long		 len;
 	unsigned long	 e;
 	int		 n, rc = -1;
 
@@ -442,14 +460,23 @@ certinfo_split_chain(const char *pem, char **leaf, char **chain,
 		certinfo_error(cause, "split chain");
 		goto out;
 	}
-	for (n = 0; (x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL;
-	    n++) {
-		if (PEM_write_bio_X509(n == 0 ? lbio : cbio, x) != 1) {
+	for (n = 0; PEM_read_bio(in, &name, &header, &der, &len) == 1; n++) {
+		if (strcmp(name, PEM_STRING_X509) != 0 ||
+		    !certinfo_der_is_sequence(der, len)) {
+			certinfo_error(cause, "certificate %d of the chain",
+			    n + 1);
+			goto out;
+		}
+		if (PEM_write_bio(n == 0 ? lbio : cbio, name, "", der,
+		    len) <= 0) {
 			certinfo_error(cause, "split chain");
 			goto out;
 		}
-		X509_free(x);
-		x = NULL;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(der);
+		name = header = NULL;
+		der = NULL;
 	}
 	/* The loop ends at the end of the text, or at a broken block. */
 	e = ERR_peek_last_error();
@@ -475,7 +502,9 @@ out:
 		free(*chain);
 		*leaf = *chain = NULL;
 	}
-	X509_free(x);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
 	BIO_free(in);
 	BIO_free(lbio);
 	BIO_free(cbio);

@@ -21,10 +21,12 @@ struct certinfo {
 
 /* The first certificate in pem.  Returns 0, or -1 with *cause malloc'd. */
 int	 certinfo_parse(const char *pem, struct certinfo *, char **cause);
+/* The same, and *key_matches: its public key is key's (one parse). */
+int	 certinfo_parse_with_key(const char *pem, const EVP_PKEY *key,
+	    struct certinfo *, bool *key_matches, char **cause);
 void	 certinfo_clear(struct certinfo *);
-/* The certificate's public key is the private key's. */
-bool	 certinfo_key_matches(const char *cert_pem, const char *key_pem);
-bool	 certinfo_key_is(const char *cert_pem, const EVP_PKEY *key);
+/* A private key in PEM, or NULL. */
+EVP_PKEY *certinfo_read_key(const char *key_pem);
 /* Same set of names, case-insensitive, order ignored. */
 bool	 certinfo_names_equal(const struct certinfo *, const struct strlist *);
 /*

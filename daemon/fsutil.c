@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -30,6 +31,8 @@ static char	*fs_dirname(const char *);
 static int	 fs_write_all(int, const void *, size_t);
 static int	 fs_sync_dir(const char *);
 static char	*fs_grow(char *, size_t, size_t);
+static int	 fs_write_file(const char *, const void *, size_t, mode_t, uid_t,
+	    gid_t, bool, char **);
 
 /*
  * Reports "what path: strerror(errnum)" through *cause, or logs it when the
@@ -95,6 +98,21 @@ int
 fs_write_atomic_owner(const char *path, const void *data, size_t len,
     mode_t mode, uid_t uid, gid_t gid, char **cause)
 {
+	return fs_write_file(path, data, len, mode, uid, gid, true, cause);
+}
+
+int
+fs_write_atomic_batch(const char *path, const void *data, size_t len,
+    mode_t mode, uid_t uid, gid_t gid, char **cause)
+{
+	return fs_write_file(path, data, len, mode, uid, gid, false, cause);
+}
+
+/* Temporary file, fsync, rename; then the directory's fsync if sync_dir. */
+static int
+fs_write_file(const char *path, const void *data, size_t len, mode_t mode,
+    uid_t uid, gid_t gid, bool sync_dir, char **cause)
+{
 	char	*tmp = NULL, *dir = NULL;
 	int	 fd = -1, rc = -1, r, saved;
 
@@ -126,7 +144,7 @@ fs_write_atomic_owner(const char *path, const void *data, size_t len,
 	}
 	free(tmp);
 	tmp = NULL;	/* it is path now */
-	if (fs_sync_dir(dir) == -1) {
+	if (sync_dir && fs_sync_dir(dir) == -1) {
 		/* The data is in place but its name may not survive. */
 		fs_error(cause, errno, "write", path);
 		goto out;
@@ -181,6 +199,9 @@ fs_mkdir_p(const char *path, mode_t mode, char **cause)
 		fs_error(cause, ENOENT, "mkdir", path);
 		goto out;
 	}
+	/* Most calls find it there already: one syscall. */
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return 0;
 	p = fs_path("%s", path);
 	/* Create each prefix in turn; trailing slashes are harmless. */
 	for (slash = p; slash != NULL; ) {

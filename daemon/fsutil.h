@@ -17,6 +17,10 @@ int	 fs_write_atomic(const char *path, const void *data, size_t len,
 /* The same, owned by uid:gid ((uid_t)-1 / (gid_t)-1: unchanged). */
 int	 fs_write_atomic_owner(const char *path, const void *data, size_t len,
 	    mode_t mode, uid_t uid, gid_t gid, char **cause);
+/* fs_write_atomic_owner() but the directory is not fsynced: for several
+ * files in one directory, which the caller then fsyncs once. */
+int	 fs_write_atomic_batch(const char *path, const void *data, size_t len,
+	    mode_t mode, uid_t uid, gid_t gid, char **cause);
 int	 fs_fsync_dir(const char *dir, char **cause);
 /* mkdir -p; existing directories are left as they are. */
 int	 fs_mkdir_p(const char *path, mode_t mode, char **cause);

@@ -283,12 +283,18 @@ renewal_install(struct renewal *r, const char *pem)
 	char			*cause = NULL;
 	char			 until[RFC3339_LEN];
 	int			 version;
+	bool			 key_matches = false;
 
 	memset(&info, 0, sizeof(info));
 	renewal_set_phase(r, PHASE_INSTALL);
 	if (certinfo_split_chain(pem, &files.cert_pem, &files.chain_pem,
-	    &cause) == -1 || certinfo_parse(files.cert_pem, &info, &cause) == -1) {
+	    &cause) == -1 || certinfo_parse_with_key(files.cert_pem, r->key,
+	    &info, &key_matches, &cause) == -1) {
 		renewal_fail(r, "certificate from CA: %s", cause);
+		goto out;
+	}
+	if (!key_matches) {
+		renewal_fail(r, "the CA's certificate does not match our key");
 		goto out;
 	}
 	if (r->cert->conf->key_owner != NULL) {
@@ -298,10 +304,6 @@ renewal_install(struct renewal *r, const char *pem)
 	}
 	if ((files.key_pem = keystore_to_pem(r->key)) == NULL) {
 		renewal_fail(r, "cannot serialize the key");
-		goto out;
-	}
-	if (!certinfo_key_is(files.cert_pem, r->key)) {
-		renewal_fail(r, "the CA's certificate does not match our key");
 		goto out;
 	}
 	if (!certinfo_names_equal(&info, &r->cert->conf->domains)) {

@@ -239,15 +239,16 @@ store_write_version(const char *vdir, const struct store_files *f,
 		path = fs_path("%s/%s", vdir, store_file_names[i]);
 		/* key-owner: the group may read the key (and nothing more). */
 		if (f->key_shared && store_file_modes[i] == 0600 ?
-		    fs_write_atomic_owner(path, data[i], strlen(data[i]), 0640,
+		    fs_write_atomic_batch(path, data[i], strlen(data[i]), 0640,
 		    f->key_uid, f->key_gid, cause) == -1 :
-		    fs_write_atomic(path, data[i], strlen(data[i]),
-		    store_file_modes[i], cause) == -1) {
+		    fs_write_atomic_batch(path, data[i], strlen(data[i]),
+		    store_file_modes[i], (uid_t)-1, (gid_t)-1, cause) == -1) {
 			free(path);
 			goto out;
 		}
 		free(path);
 	}
+	/* One fsync for the five names (nobody sees vdir before it). */
 	if (fs_fsync_dir(vdir, cause) == -1)
 		goto out;
 	rc = 0;

@@ -80,6 +80,9 @@ check_cert() {
 	[ "$ver" -ge "${last_ver[$n]:-0}" ] ||
 		fail "$n ($when): current went back from v${last_ver[$n]} to v$ver"
 	last_ver[$n]=$ver
+	# The version it points at, not the link: the daemon is running and
+	# may move `current` on between two of the reads below.
+	cur=$d/$tgt
 	for f in privkey.pem cert.pem chain.pem fullchain.pem combined.pem; do
 		# -s: exists and is not empty
 		[ -s "$cur/$f" ] ||

@@ -139,8 +139,8 @@ assert_eq "renew --no-wait of a certificate in $state: started" true \
 	"$(jq -r .started "$T/out")"
 [ $((t1 - t0)) -lt 2000 ] ||
 	fail "renew --no-wait took $((t1 - t0)) ms: expected it to return at once"
-assert_eq "current right after renew --no-wait (nothing installed yet)" v2 \
-	"$(readlink "$cur")"
+# (Not "current is still v2 now": against a local Pebble the whole renewal
+# can be over before this shell gets to look.)
 
 wait_state www valid 60
 assert_eq "current after the --no-wait renewal" v3 "$(readlink "$cur")"

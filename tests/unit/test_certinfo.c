@@ -301,6 +301,33 @@ test_parse_bad(void **state)
 	free(cause);
 }
 
+/* certinfo_parse_with_key() of a certificate with a key read from PEM. */
+static bool
+key_matches(const char *cert, const char *kpem)
+{
+	struct certinfo	 ci;
+	EVP_PKEY	*k = certinfo_read_key(kpem);
+	char		*cause = NULL;
+	bool		 m = false;
+
+	assert_non_null(k);
+	assert_int_equal(certinfo_parse_with_key(cert, k, &ci, &m, &cause), 0);
+	certinfo_clear(&ci);
+	EVP_PKEY_free(k);
+	return m;
+}
+
+/* A key read back from its PEM is the same key. */
+static void
+assert_reads_back(EVP_PKEY *k, const char *kpem)
+{
+	EVP_PKEY	*back = certinfo_read_key(kpem);
+
+	assert_non_null(back);
+	assert_int_equal(EVP_PKEY_eq(k, back), 1);
+	EVP_PKEY_free(back);
+}
+
 static void
 test_key_matches(void **state)
 {
@@ -316,13 +343,24 @@ test_key_matches(void **state)
 	p2 = key_pem(k2);
 	p3 = key_pem(k3);
 
-	assert_true(certinfo_key_matches(c1, p1));
-	assert_false(certinfo_key_matches(c1, p2));
-	assert_false(certinfo_key_matches(c1, p3));
-	assert_true(certinfo_key_matches(c3, p3));
-	assert_false(certinfo_key_matches(c3, p1));
-	assert_false(certinfo_key_matches("garbage", p1));
-	assert_false(certinfo_key_matches(c1, "garbage"));
+	assert_true(key_matches(c1, p1));
+	assert_false(key_matches(c1, p2));
+	assert_false(key_matches(c1, p3));
+	assert_true(key_matches(c3, p3));
+	assert_false(key_matches(c3, p1));
+	assert_null(certinfo_read_key("garbage"));
+	assert_null(certinfo_read_key(c1));	/* a certificate, no key */
+	assert_reads_back(k2, p2);
+	{
+		struct certinfo	 ci;
+		char		*cause = NULL;
+		bool		 m = true;
+
+		assert_int_equal(certinfo_parse_with_key("garbage", k1, &ci, &m,
+		    &cause), -1);
+		assert_non_null(cause);
+		free(cause);
+	}
 
 	free(c1);
 	free(c3);
