@@ -903,8 +903,8 @@ order_send(struct renewal *r)
 		renewal_log(r, LOG_INFO, "replaces %s",
 		    renewal_replaces(r));
 	}
-	r->op = acme_post_res(r->ca, ACME_EP_NEW_ORDER, "newOrder", payload,
-	    order_created_cb, r);
+	r->op = acme_new_order(r->ca, payload, r->cert->name,
+	    r->cert->conf->profile, order_created_cb, r);
 	json_decref(payload);
 	if (r->op != NULL)
 		return;

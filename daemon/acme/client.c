@@ -104,6 +104,8 @@ struct acme_op {
 	struct event		 failev;	/* delivers failure later */
 	char			*failure;
 	long long		 retry_after;	/* of the answer that failed it */
+	char			*profile;	/* newOrder: to check and add */
+	char			*cert;		/* newOrder: for whom */
 	acme_cb			 cb;
 	void			*arg;
 };
@@ -157,6 +159,8 @@ op_free(struct acme_op *op)
 	free(op->res);
 	free(op->payload);
 	free(op->failure);
+	free(op->profile);
+	free(op->cert);
 	free(op);
 }
 
@@ -510,6 +514,101 @@ op_get_send(struct acme_op *op)
 		    op->url);
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names the profiles on offer: "classic, tlsserver" (sorted). */
+static char *
+profiles_list(const json_t *profiles)
+{
+	const char	**names = NULL;
+	const char	 *name;
+	json_t		 *v;
+	size_t		  n = 0, i, len = 1;
+	char		 *out = NULL;
+
+	if ((names = calloc(json_object_size(profiles) + 1,
+	    sizeof(*names))) == NULL)
+		return NULL;
+	json_object_foreach((json_t *)profiles, name, v) {
+		names[n++] = name;
+		len += strlen(name) + 2;
+	}
+	qsort(names, n, sizeof(*names), str_cmp);
+	if ((out = calloc(1, len)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(out, ", ");
+		strcat(out, names[i]);
+	}
+out:
+	free(names);
+	return out;
+}
+
+int
+acme_profile_check(const json_t *directory, const char *ca, const char *cert,
+    const char *profile, char **cause)
+{
+	const json_t	*profiles;
+	char		*list;
+
+	profiles = json_object_get(json_object_get(directory, "meta"),
+	    "profiles");
+	if (!json_is_object(profiles) || json_object_size(profiles) == 0) {
+		*cause = xasprintf("certificate '%s' asks for profile '%s', but "
+		    "CA '%s' offers no profiles (its directory has no "
+		    "meta.profiles)", cert, profile, ca);
+		return -1;
+	}
+	if (json_object_get(profiles, profile) != NULL)
+		return 0;
+	list = profiles_list(profiles);
+	*cause = xasprintf("certificate '%s' asks for profile '%s', but CA "
+	    "'%s' offers no such profile (offered: %s)", cert, profile, ca,
+	    list != NULL ? list : "?");
+	free(list);
+	return -1;
+}
+
+/* newOrder: checks the profile against the directory, then adds it to the
+ * payload, once (a badNonce retry sends the same payload). */
+static int
+op_add_profile(struct acme_op *op)
+{
+	struct acme_client	*c = op->c;
+	json_t			*payload = NULL;
+	char			*cause = NULL, *text = NULL;
+	int			 rc = -1;
+
+	if (acme_profile_check(c->directory, c->name, op->cert, op->profile,
+	    &cause) == -1) {
+		op_fail(op, "%s", cause != NULL ? cause : "profile not offered");
+		goto out;
+	}
+	if ((payload = json_loads(op->payload != NULL ? op->payload : "{}", 0,
+	    NULL)) == NULL || json_object_set_new(payload, "profile",
+	    json_string(op->profile)) == -1 ||
+	    (text = json_dumps(payload, JSON_COMPACT)) == NULL) {
+		op_fail(op, "CA %s: out of memory", c->name);
+		goto out;
+	}
+	client_log(c, LOG_DEBUG, "asking for profile %s", op->profile);
+	free(op->payload);
+	op->payload = text;
+	free(op->profile);
+	op->profile = NULL;
+	rc = 0;
+out:
+	json_decref(payload);
+	free(cause);
+	return rc;
+}
+
 static void
 op_send(struct acme_op *op)
 {
@@ -530,6 +629,8 @@ op_send(struct acme_op *op)
 		op_get_send(op);
 		return;
 	}
+	if (op->profile != NULL && op_add_profile(op) == -1)
+		return;
 	if (op->url == NULL) {
 		if ((url = acme_client_url(c, op->res)) == NULL ||
 		    (op->url = strdup(url)) == NULL) {
@@ -599,6 +700,23 @@ op_start(struct acme_client *c, enum acme_endpoint ep, const char *url,
 	struct acme_op	*op;
 
 	if ((op = op_new(c, ep, url, res, payload, cb, arg)) == NULL) {
+		client_log(c, LOG_WARNING, "out of memory");
+		return NULL;
+	}
+	return op_dispatch(op);
+}
+
+struct acme_op *
+acme_new_order(struct acme_client *c, json_t *payload, const char *cert,
+    const char *profile, acme_cb cb, void *arg)
+{
+	struct acme_op	*op;
+
+	if ((op = op_new(c, ACME_EP_NEW_ORDER, NULL, "newOrder", payload, cb,
+	    arg)) == NULL || (profile != NULL &&
+	    ((op->profile = strdup(profile)) == NULL ||
+	    (op->cert = strdup(cert != NULL ? cert : "?")) == NULL))) {
+		op_free(op);
 		client_log(c, LOG_WARNING, "out of memory");
 		return NULL;
 	}
