@@ -415,8 +415,11 @@ acmeproxy_start() {
 		--log "$ACMEPROXY_LOG" --workdir "$T/acmeproxy" "$@"
 	ACMEPROXY_PID=$LAST_PID
 	deadline=$((SECONDS + 15))
+	# Ready when both ports answer; "/" (Pebble's 404) so that no rule
+	# from --rules is used up.
 	until curl -fsS -o /dev/null "$ACMEPROXY_CTL/rules" 2>/dev/null &&
-		curl -fsS --cacert "$PEBBLE_CA" -o /dev/null "$ACMEPROXY_DIR_URL" 2>/dev/null; do
+		curl -sS --cacert "$PEBBLE_CA" -o /dev/null \
+			"https://127.0.0.1:$port/" 2>/dev/null; do
 		kill -0 "$ACMEPROXY_PID" 2>/dev/null || {
 			show_log "$T/acmeproxy.log"
 			fail "acmeproxy exited at startup"
@@ -427,7 +430,7 @@ acmeproxy_start() {
 		}
 		sleep 0.1
 	done
-	# Its own directory fetch is no request of the daemon's.
+	# That request is no request of the daemon's.
 	: >"$ACMEPROXY_LOG"
 }
 
