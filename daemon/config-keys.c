@@ -147,6 +147,27 @@ parse_string_opt(struct conf_parser *p, const struct conf_key *k,
 	return 0;
 }
 
+/* An ACME profile's name as a directory lists it: one printable word. */
+static int
+parse_profile(struct conf_parser *p, const struct conf_key *k, void *field,
+    const char *value)
+{
+	const char	*s;
+
+	if (*value == '\0') {
+		conf_key_error(p, "must not be empty");
+		return -1;
+	}
+	for (s = value; *s != '\0'; s++) {
+		if (!isgraph((unsigned char)*s)) {
+			conf_key_error(p, "%s: a profile name is one word of "
+			    "printable characters", value);
+			return -1;
+		}
+	}
+	return conf_set_string(p, field, value);
+}
+
 static int
 parse_path(struct conf_parser *p, const struct conf_key *k, void *field,
     const char *value)
@@ -702,7 +723,7 @@ static const struct conf_key cert_keys[CERT_KEY__MAX] = {
 	[CK_REUSE_KEY] = { "reuse-key", parse_bool, C(reuse_key), true, 0, 0 },
 	[CK_PREFERRED_CHAIN] = { "preferred-chain", parse_string,
 	    C(preferred_chain), true, 0, 0 },
-	[CK_PROFILE] = { "profile", parse_string, C(profile), false, 0, 0 },
+	[CK_PROFILE] = { "profile", parse_profile, C(profile), true, 0, 0 },
 	[CK_CHALLENGE] = { "challenge", parse_challenge, C(challenge),
 	    true, 0, 0 },
 	[CK_WEBROOT] = { "webroot", parse_path, C(webroot), true, 0, 0 },

@@ -18,6 +18,7 @@
  */
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +37,7 @@
 #include "daemon.h"
 #include "keygen.h"
 #include "renewal.h"
+#include "schedule.h"
 #include "store.h"
 
 #define POLL_FIRST_MS	50		/* before the first poll */
@@ -246,10 +248,30 @@ poll_delay(const struct acme_response *resp, int *delay_ms,
 	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
 
+/*
+ * Gives up on a CA that keeps us waiting past POLL_LIMIT, or whose
+ * Retry-After reaches past it (never polling sooner than it asks); that
+ * Retry-After then delays the next attempt.  Writes why into buf.
+ */
 static bool
-polled_too_long(const struct renewal *r)
+polled_too_long(struct renewal *r, const struct acme_response *resp,
+    char *why, size_t len)
 {
-	return time(NULL) - r->started > POLL_LIMIT;
+	time_t		now = time(NULL);
+	long long	waited = (long long)(now - r->started);
+
+	if (!schedule_poll_expired(r->started, now, resp->retry_after,
+	    POLL_LIMIT))
+		return false;
+	r->retry_after = resp->retry_after;
+	if (waited > POLL_LIMIT)
+		snprintf(why, len, "after %lld s (the limit is %d s)", waited,
+		    POLL_LIMIT);
+	else
+		snprintf(why, len, "after %lld s, and the CA asks to wait "
+		    "%lld s more, past the %d s limit", waited,
+		    resp->retry_after, POLL_LIMIT);
+	return true;
 }
 
 static const char *
@@ -403,6 +425,7 @@ order_advance(struct renewal *r, const struct acme_response *resp)
 	const char	*status = json_str(resp->body, "status");
 	const char	*url;
 	struct timeval	 tv = { 0, 0 };
+	char		 why[128];
 
 	if (status == NULL) {
 		renewal_fail(r, "order %s: answer has no status", r->order_url);
@@ -416,9 +439,9 @@ order_advance(struct renewal *r, const struct acme_response *resp)
 		download_send(r);
 	} else if (strcmp(status, "processing") == 0 ||
 	    strcmp(status, "ready") == 0) {
-		if (polled_too_long(r)) {
-			renewal_fail(r, "order %s still %s after %d s",
-			    r->order_url, status, POLL_LIMIT);
+		if (polled_too_long(r, resp, why, sizeof(why))) {
+			renewal_fail(r, "order %s still %s %s", r->order_url,
+			    status, why);
 			return;
 		}
 		renewal_set_phase(r, PHASE_POLL_ORDER);
@@ -567,10 +590,11 @@ static void
 authz_poll_later(struct authz *a, const struct acme_response *resp)
 {
 	struct timeval	tv = { 0, 0 };
+	char		why[128];
 
-	if (polled_too_long(a->r)) {
-		renewal_fail(a->r, "%s: authorization still pending after %d s",
-		    a->identifier, POLL_LIMIT);
+	if (polled_too_long(a->r, resp, why, sizeof(why))) {
+		renewal_fail(a->r, "%s: authorization still pending %s",
+		    a->identifier, why);
 		return;
 	}
 	poll_delay(resp, &a->delay, &tv);
@@ -883,8 +907,8 @@ order_send(struct renewal *r)
 		renewal_log(r, LOG_INFO, "replaces %s",
 		    renewal_replaces(r));
 	}
-	r->op = acme_post_res(r->ca, ACME_EP_NEW_ORDER, "newOrder", payload,
-	    order_created_cb, r);
+	r->op = acme_new_order(r->ca, payload, r->cert->name,
+	    r->cert->conf->profile, order_created_cb, r);
 	json_decref(payload);
 	if (r->op != NULL)
 		return;

@@ -77,6 +77,15 @@ schedule_backoff(unsigned failures, time_t now, time_t not_after,
 	return now + delay;
 }
 
+bool
+schedule_poll_expired(time_t started, time_t now, long long retry_after,
+    long long limit)
+{
+	long long	waited = (long long)(now - started);
+
+	return waited > limit || (retry_after > 0 && waited + retry_after > limit);
+}
+
 size_t
 schedule_ca_index(unsigned failures, int fallback_after, size_t ncas)
 {

@@ -6,6 +6,7 @@
 #ifndef DAEMON_SCHEDULE_H
 #define DAEMON_SCHEDULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -39,6 +40,14 @@ int	 schedule_renewal_valid(time_t when, time_t not_before,
  */
 time_t	 schedule_backoff(unsigned failures, time_t now, time_t not_after,
 	    long long retry_after, schedule_rand_fn);
+/*
+ * Whether to stop polling a CA that keeps an order or authorization
+ * waiting: `limit` seconds since `started` are over, or will be before
+ * the CA's Retry-After (seconds from now, < 0 = none) lets us ask again,
+ * so that giving up never means asking sooner than the CA said.
+ */
+bool	 schedule_poll_expired(time_t started, time_t now,
+	    long long retry_after, long long limit);
 /*
  * Which of ncas CAs the next attempt goes to: ca-fallback-after failures
  * in a row move to the next one, and after the last back to the first.

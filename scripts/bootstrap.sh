@@ -22,9 +22,10 @@ PACKAGES=(
 	pebble bind9 bind9-utils bind9-dnsutils prometheus
 	# tests/integration tools: curl/openssl/jq/ss everywhere, busybox
 	# httpd (webroot), socat (sd_notify), a booted systemd with D-Bus in
-	# a container (reload-units)
+	# a container (reload-units), python3 (tests/helpers/acmeproxy.py,
+	# the fault-injecting proxy in front of Pebble)
 	curl openssl iproute2 ca-certificates jq procps coreutils util-linux
-	busybox socat systemd-container dbus polkitd
+	busybox socat systemd-container dbus polkitd python3
 )
 
 die() {

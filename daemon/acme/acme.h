@@ -143,6 +143,20 @@ struct acme_op	*acme_post(struct acme_client *, enum acme_endpoint,
 /* The same, to the directory's resource res ("newOrder"). */
 struct acme_op	*acme_post_res(struct acme_client *, enum acme_endpoint,
 		    const char *res, json_t *payload, acme_cb, void *arg);
+/*
+ * POST newOrder.  With profile (NULL: none), once the directory is known:
+ * fails (from the loop, as ever) unless acme_profile_check() passes, else
+ * adds "profile" to the payload.  cert names the certificate in errors.
+ */
+struct acme_op	*acme_new_order(struct acme_client *, json_t *payload,
+		    const char *cert, const char *profile, acme_cb, void *arg);
+/*
+ * Whether an ACME directory offers profile (draft-ietf-acme-profiles:
+ * "meta": {"profiles": {NAME: description, ...}}): 0, or -1 with *cause
+ * naming the certificate, the CA and the profiles it offers.
+ */
+int		 acme_profile_check(const json_t *directory, const char *ca,
+		    const char *cert, const char *profile, char **cause);
 void		 acme_op_cancel(struct acme_op *);
 /* A plain GET (RFC 9773 renewalInfo is fetched unsigned). */
 struct acme_op	*acme_get(struct acme_client *, enum acme_endpoint,

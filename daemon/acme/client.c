@@ -103,6 +103,9 @@ struct acme_op {
 	struct http_xfer	*xfer;
 	struct event		 failev;	/* delivers failure later */
 	char			*failure;
+	long long		 retry_after;	/* of the answer that failed it */
+	char			*profile;	/* newOrder: to check and add */
+	char			*cert;		/* newOrder: for whom */
 	acme_cb			 cb;
 	void			*arg;
 };
@@ -156,6 +159,8 @@ op_free(struct acme_op *op)
 	free(op->res);
 	free(op->payload);
 	free(op->failure);
+	free(op->profile);
+	free(op->cert);
 	free(op);
 }
 
@@ -186,7 +191,7 @@ op_fail_cb(evutil_socket_t fd, short what, void *arg)
 	struct acme_response	 resp;
 
 	memset(&resp, 0, sizeof(resp));
-	resp.retry_after = -1;
+	resp.retry_after = op->retry_after;
 	resp.raw = "";
 	if (op->probe && op->failure == NULL)
 		resp.status = 200;	/* ready */
@@ -240,13 +245,17 @@ nonce_take(struct acme_client *c)
 	return c->nonces[--c->nnonces];
 }
 
+/* retry_after: the CA's, of the answer that failed the setup, or -1. */
 static void
-client_fail_waiting(struct acme_client *c, const char *why)
+client_fail_waiting(struct acme_client *c, const char *why,
+    long long retry_after)
 {
 	struct acme_op	*op;
 
-	while ((op = TAILQ_FIRST(&c->waiting)) != NULL)
+	while ((op = TAILQ_FIRST(&c->waiting)) != NULL) {
+		op->retry_after = retry_after;
 		op_fail(op, "%s", why);
+	}
 }
 
 /* A transport failure, with a hint where the usual cause is known. */
@@ -261,7 +270,7 @@ transport_error(const struct acme_client *c, const char *url,
 		hint = c->conf->trust_bundle == NULL ?
 		    "; TLS verify failed: is trust-bundle set?" :
 		    "; TLS verify failed: does trust-bundle hold the CA's issuer?";
-	return xasprintf("cannot reach CA %s at %s: %s%s", c->name, url,
+	return xasprintf("request to CA %s at %s failed: %s%s", c->name, url,
 	    hr->error, hint);
 }
 
@@ -290,7 +299,8 @@ acme_client_account_key(const struct acme_client *c)
 /*
  * Fills an acme_response from an HTTP response: parses a JSON body and,
  * for an error status, the problem document (RFC 7807, RFC 8555 §6.7).
- * *errbuf receives the malloc'd error line when there is one.
+ * A success whose JSON does not parse is an error too.  *errbuf receives
+ * the malloc'd error line when there is one.
  */
 static void
 response_build(const struct acme_client *c, const char *url,
@@ -298,6 +308,8 @@ response_build(const struct acme_client *c, const char *url,
     char **errbuf)
 {
 	const char	*type = NULL, *detail = NULL;
+	json_error_t	 jerr;
+	bool		 ok = hr->status >= 200 && hr->status < 300;
 
 	memset(resp, 0, sizeof(*resp));
 	*errbuf = NULL;
@@ -314,19 +326,26 @@ response_build(const struct acme_client *c, const char *url,
 		resp->error = *errbuf != NULL ? *errbuf : hr->error;
 		return;
 	}
-	if (hr->content_type != NULL && strstr(hr->content_type, "json") != NULL)
-		resp->body = json_loadb(hr->body, hr->body_len, 0, NULL);
-	if (hr->status >= 200 && hr->status < 300)
+	if (hr->content_type != NULL && strstr(hr->content_type, "json") != NULL &&
+	    (resp->body = json_loadb(hr->body, hr->body_len, 0, &jerr)) == NULL &&
+	    ok) {
+		*errbuf = xasprintf("CA %s sent malformed JSON (HTTP %ld) for %s: "
+		    "%s at line %d, column %d", c->name, hr->status, url,
+		    jerr.text, jerr.line, jerr.column);
+		resp->error = *errbuf != NULL ? *errbuf : "malformed JSON";
+		return;
+	}
+	if (ok)
 		return;
 	if (resp->body != NULL) {
 		type = json_string_value(json_object_get(resp->body, "type"));
 		detail = json_string_value(json_object_get(resp->body, "detail"));
 	}
 	resp->problem_type = type;
-	*errbuf = xasprintf("CA %s answered HTTP %ld for %s: %s%s%s",
-	    c->name, hr->status, url,
+	*errbuf = xasprintf("CA %s answered HTTP %ld for %s%s%s%s%s",
+	    c->name, hr->status, url, type != NULL ? ": " : "",
 	    type != NULL ? type + (strncmp(type, ERR_PREFIX,
-	    strlen(ERR_PREFIX)) == 0 ? strlen(ERR_PREFIX) : 0) : "error",
+	    strlen(ERR_PREFIX)) == 0 ? strlen(ERR_PREFIX) : 0) : "",
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 	resp->error = *errbuf != NULL ? *errbuf : "CA error";
 }
@@ -449,6 +468,12 @@ op_nonce_done_cb(const struct http_response *hr, void *arg)
 		free(err);
 		return;
 	}
+	if (hr->status < 200 || hr->status >= 300) {
+		op->retry_after = hr->retry_after;
+		op_fail(op, "CA %s answered HTTP %ld for %s", c->name,
+		    hr->status, url);
+		return;
+	}
 	if (hr->replay_nonce == NULL || (nonce = strdup(hr->replay_nonce)) == NULL) {
 		op_fail(op, "CA %s: newNonce (%s) gave no Replay-Nonce (HTTP %ld)",
 		    c->name, url, hr->status);
@@ -489,6 +514,101 @@ op_get_send(struct acme_op *op)
 		    op->url);
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names the profiles on offer: "classic, tlsserver" (sorted). */
+static char *
+profiles_list(const json_t *profiles)
+{
+	const char	**names = NULL;
+	const char	 *name;
+	json_t		 *v;
+	size_t		  n = 0, i, len = 1;
+	char		 *out = NULL;
+
+	if ((names = calloc(json_object_size(profiles) + 1,
+	    sizeof(*names))) == NULL)
+		return NULL;
+	json_object_foreach((json_t *)profiles, name, v) {
+		names[n++] = name;
+		len += strlen(name) + 2;
+	}
+	qsort(names, n, sizeof(*names), str_cmp);
+	if ((out = calloc(1, len)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(out, ", ");
+		strcat(out, names[i]);
+	}
+out:
+	free(names);
+	return out;
+}
+
+int
+acme_profile_check(const json_t *directory, const char *ca, const char *cert,
+    const char *profile, char **cause)
+{
+	const json_t	*profiles;
+	char		*list;
+
+	profiles = json_object_get(json_object_get(directory, "meta"),
+	    "profiles");
+	if (!json_is_object(profiles) || json_object_size(profiles) == 0) {
+		*cause = xasprintf("certificate '%s' asks for profile '%s', but "
+		    "CA '%s' offers no profiles (its directory has no "
+		    "meta.profiles)", cert, profile, ca);
+		return -1;
+	}
+	if (json_object_get(profiles, profile) != NULL)
+		return 0;
+	list = profiles_list(profiles);
+	*cause = xasprintf("certificate '%s' asks for profile '%s', but CA "
+	    "'%s' offers no such profile (offered: %s)", cert, profile, ca,
+	    list != NULL ? list : "?");
+	free(list);
+	return -1;
+}
+
+/* newOrder: checks the profile against the directory, then adds it to the
+ * payload, once (a badNonce retry sends the same payload). */
+static int
+op_add_profile(struct acme_op *op)
+{
+	struct acme_client	*c = op->c;
+	json_t			*payload = NULL;
+	char			*cause = NULL, *text = NULL;
+	int			 rc = -1;
+
+	if (acme_profile_check(c->directory, c->name, op->cert, op->profile,
+	    &cause) == -1) {
+		op_fail(op, "%s", cause != NULL ? cause : "profile not offered");
+		goto out;
+	}
+	if ((payload = json_loads(op->payload != NULL ? op->payload : "{}", 0,
+	    NULL)) == NULL || json_object_set_new(payload, "profile",
+	    json_string(op->profile)) == -1 ||
+	    (text = json_dumps(payload, JSON_COMPACT)) == NULL) {
+		op_fail(op, "CA %s: out of memory", c->name);
+		goto out;
+	}
+	client_log(c, LOG_DEBUG, "asking for profile %s", op->profile);
+	free(op->payload);
+	op->payload = text;
+	free(op->profile);
+	op->profile = NULL;
+	rc = 0;
+out:
+	json_decref(payload);
+	free(cause);
+	return rc;
+}
+
 static void
 op_send(struct acme_op *op)
 {
@@ -509,6 +629,8 @@ op_send(struct acme_op *op)
 		op_get_send(op);
 		return;
 	}
+	if (op->profile != NULL && op_add_profile(op) == -1)
+		return;
 	if (op->url == NULL) {
 		if ((url = acme_client_url(c, op->res)) == NULL ||
 		    (op->url = strdup(url)) == NULL) {
@@ -544,6 +666,7 @@ op_new(struct acme_client *c, enum acme_endpoint ep, const char *url,
 	op->ep = ep;
 	op->cb = cb;
 	op->arg = arg;
+	op->retry_after = -1;
 	evtimer_assign(&op->failev, c->base, op_fail_cb, op);
 	if ((url != NULL && (op->url = strdup(url)) == NULL) ||
 	    (res != NULL && (op->res = strdup(res)) == NULL) ||
@@ -551,6 +674,21 @@ op_new(struct acme_client *c, enum acme_endpoint ep, const char *url,
 	    (op->payload = json_dumps(payload, JSON_COMPACT)) == NULL)) {
 		op_free(op);
 		return NULL;
+	}
+	return op;
+}
+
+/* Sends op now, or once the client is ready. */
+static struct acme_op *
+op_dispatch(struct acme_op *op)
+{
+	struct acme_client	*c = op->c;
+
+	if (c->state == CLIENT_READY)
+		op_send(op);
+	else {
+		op_link(op, &c->waiting);
+		client_setup(c);
 	}
 	return op;
 }
@@ -565,13 +703,24 @@ op_start(struct acme_client *c, enum acme_endpoint ep, const char *url,
 		client_log(c, LOG_WARNING, "out of memory");
 		return NULL;
 	}
-	if (c->state == CLIENT_READY)
-		op_send(op);
-	else {
-		op_link(op, &c->waiting);
-		client_setup(c);
+	return op_dispatch(op);
+}
+
+struct acme_op *
+acme_new_order(struct acme_client *c, json_t *payload, const char *cert,
+    const char *profile, acme_cb cb, void *arg)
+{
+	struct acme_op	*op;
+
+	if ((op = op_new(c, ACME_EP_NEW_ORDER, NULL, "newOrder", payload, cb,
+	    arg)) == NULL || (profile != NULL &&
+	    ((op->profile = strdup(profile)) == NULL ||
+	    (op->cert = strdup(cert != NULL ? cert : "?")) == NULL))) {
+		op_free(op);
+		client_log(c, LOG_WARNING, "out of memory");
+		return NULL;
 	}
-	return op;
+	return op_dispatch(op);
 }
 
 struct acme_op *
@@ -673,7 +822,7 @@ client_setup_failed(struct acme_client *c, const char *why)
 {
 	log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name }, "%s", why);
 	c->state = CLIENT_IDLE;
-	client_fail_waiting(c, why);
+	client_fail_waiting(c, why, -1);
 }
 
 /* The externalAccountBinding member, or NULL with *cause. */
@@ -804,13 +953,13 @@ account_done_cb(const struct acme_response *resp, void *arg)
 		    resp->error != NULL ? resp->error : "no Location in answer");
 		c->state = CLIENT_IDLE;
 		client_fail_waiting(c, resp->error != NULL ? resp->error :
-		    "account registration gave no Location");
+		    "account registration gave no Location", resp->retry_after);
 		return;
 	}
 	free(c->kid);
 	if ((c->kid = strdup(resp->location)) == NULL) {
 		c->state = CLIENT_IDLE;
-		client_fail_waiting(c, "out of memory");
+		client_fail_waiting(c, "out of memory", -1);
 		return;
 	}
 	log_tagged(LOG_INFO, &(struct log_tag){ .ca = c->name },
@@ -821,35 +970,56 @@ account_done_cb(const struct acme_response *resp, void *arg)
 		op_send(op);
 }
 
+/* The directory, whatever its Content-Type says; NULL with *err. */
+static json_t *
+directory_parse(const struct acme_client *c, const struct http_response *hr,
+    char **err)
+{
+	json_t		*dir;
+	json_error_t	 jerr;
+
+	if ((dir = json_loadb(hr->body, hr->body_len, 0, &jerr)) == NULL) {
+		*err = xasprintf("CA %s: directory %s is not JSON: %s at line "
+		    "%d, column %d", c->name, c->conf->directory, jerr.text,
+		    jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(dir) ||
+	    !json_is_string(json_object_get(dir, "newNonce")) ||
+	    !json_is_string(json_object_get(dir, "newAccount")) ||
+	    !json_is_string(json_object_get(dir, "newOrder"))) {
+		*err = xasprintf("CA %s: directory %s is not an ACME "
+		    "directory (no newNonce, newAccount, newOrder)",
+		    c->name, c->conf->directory);
+		json_decref(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 static void
 directory_done_cb(const struct http_response *hr, void *arg)
 {
 	struct acme_client	*c = arg;
+	struct acme_response	 resp;
 	json_t			*dir = NULL;
-	char			*err = NULL;
+	char			*err = NULL, *why = NULL;
 
 	c->setup_xfer = NULL;
 	client_count(c, ACME_EP_DIRECTORY, hr);
-	if (hr->status == 0)
-		err = transport_error(c, c->conf->directory, hr);
-	else if (hr->status != 200)
-		err = xasprintf("CA %s: directory %s answered HTTP %ld",
-		    c->name, c->conf->directory, hr->status);
-	else if ((dir = json_loadb(hr->body, hr->body_len, 0, NULL)) == NULL ||
-	    !json_is_object(dir) ||
-	    !json_is_string(json_object_get(dir, "newNonce")) ||
-	    !json_is_string(json_object_get(dir, "newAccount")) ||
-	    !json_is_string(json_object_get(dir, "newOrder")))
-		err = xasprintf("CA %s: directory %s is not an ACME "
-		    "directory (no newNonce, newAccount, newOrder)",
-		    c->name, c->conf->directory);
-	if (err != NULL || dir == NULL) {
-		json_decref(dir);
+	response_build(c, c->conf->directory, hr, &resp, &err);
+	if (resp.error == NULL)
+		dir = directory_parse(c, hr, &why);
+	json_decref(resp.body);
+	if (dir == NULL) {
+		if (resp.error == NULL)
+			resp.error = why != NULL ? why : "directory failed";
 		log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name }, "%s",
-		    err != NULL ? err : "directory");
+		    resp.error);
 		c->state = CLIENT_IDLE;
-		client_fail_waiting(c, err != NULL ? err : "directory failed");
+		client_fail_waiting(c, resp.error, resp.retry_after);
 		free(err);
+		free(why);
 		return;
 	}
 	json_decref(c->directory);
@@ -877,7 +1047,7 @@ client_setup(struct acme_client *c)
 	if ((c->setup_xfer = http_request(c->http, &req, directory_done_cb,
 	    c)) == NULL) {
 		c->state = CLIENT_IDLE;
-		client_fail_waiting(c, "cannot request the directory");
+		client_fail_waiting(c, "cannot request the directory", -1);
 	}
 }
 

@@ -387,6 +387,101 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# The fault-injecting proxy (tests/helpers/acmeproxy.py; its header says
+# what it can do)
+
+# acmeproxy_start [ARGS...]: after pebble_start, start the proxy in front of
+# Pebble, with Pebble's own HTTPS certificate (so $PEBBLE_CA trusts both).
+# ARGS go to acmeproxy.py (e.g. --rules FILE).  Exports ACMEPROXY_DIR_URL
+# (the directory through the proxy), ACMEPROXY_CTL (its control URL),
+# ACMEPROXY_LOG (the JSONL record of every request).
+acmeproxy_start() {
+	local port ctl deadline
+
+	need python3 python3
+	[ -n "${PEBBLE_PORT:-}" ] || fail "acmeproxy_start: start Pebble first"
+	port=$(free_port)
+	ctl=$(free_port)
+	ACMEPROXY_LOG=$T/acmeproxy.jsonl
+	ACMEPROXY_CTL=http://127.0.0.1:$ctl
+	ACMEPROXY_DIR_URL=https://127.0.0.1:$port/dir
+	export ACMEPROXY_LOG ACMEPROXY_CTL ACMEPROXY_DIR_URL
+	: >"$ACMEPROXY_LOG"
+	spawn "$T/acmeproxy.log" python3 "$LIB_SRCDIR/../helpers/acmeproxy.py" \
+		--listen "$port" --control "$ctl" \
+		--upstream "https://127.0.0.1:$PEBBLE_PORT" \
+		--upstream-ca "$PEBBLE_CA" \
+		--cert "$T/pebble/minica/cert.pem" --key "$T/pebble/minica/key.pem" \
+		--log "$ACMEPROXY_LOG" --workdir "$T/acmeproxy" "$@"
+	ACMEPROXY_PID=$LAST_PID
+	deadline=$((SECONDS + 15))
+	# Ready when both ports answer; "/" (Pebble's 404) so that no rule
+	# from --rules is used up.
+	until curl -fsS -o /dev/null "$ACMEPROXY_CTL/rules" 2>/dev/null &&
+		curl -sS --cacert "$PEBBLE_CA" -o /dev/null \
+			"https://127.0.0.1:$port/" 2>/dev/null; do
+		kill -0 "$ACMEPROXY_PID" 2>/dev/null || {
+			show_log "$T/acmeproxy.log"
+			fail "acmeproxy exited at startup"
+		}
+		[ "$SECONDS" -lt "$deadline" ] || {
+			show_log "$T/acmeproxy.log"
+			fail "acmeproxy did not answer within 15 s"
+		}
+		sleep 0.1
+	done
+	# That request is no request of the daemon's.
+	: >"$ACMEPROXY_LOG"
+}
+
+# acmeproxy_fault ENDPOINT|PATH-REGEX ACTION [KEY=VALUE ...]: add a rule
+# for an endpoint by name (newOrder, finalize, order, certificate,
+# directory, ...) or for paths matching a regex starting with / or ^/.  A
+# VALUE that is JSON (a number, an object, true) goes in as such, anything
+# else as a string: times=1 retry_after=120 problem=rateLimited
+# 'set={"status":"processing"}' method=POST.  Prints the rule's id.
+acmeproxy_fault() {
+	local where=$1 action=$2 rule kv k v
+
+	shift 2
+	case $where in
+	/*|^/*) rule=$(jq -nc --arg p "$where" --arg a "$action" '{path: $p, action: $a}') ;;
+	*) rule=$(jq -nc --arg e "$where" --arg a "$action" '{endpoint: $e, action: $a}') ;;
+	esac
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		if jq -e . >/dev/null 2>&1 <<<"$v"; then
+			rule=$(jq -c --arg k "$k" --argjson v "$v" '.[$k] = $v' <<<"$rule")
+		else
+			rule=$(jq -c --arg k "$k" --arg v "$v" '.[$k] = $v' <<<"$rule")
+		fi
+	done
+	curl -sS -X POST --data-binary "$rule" "$ACMEPROXY_CTL/rules" >"$T/acmeproxy.ctl" ||
+		fail "acmeproxy_fault: control port unreachable"
+	jq -e '.ids[0]' "$T/acmeproxy.ctl" 2>/dev/null ||
+		fail "acmeproxy_fault $where $action: $(cat "$T/acmeproxy.ctl")"
+}
+
+# acmeproxy_clear: remove every rule (a stalled request then goes on).
+acmeproxy_clear() {
+	curl -fsS -X DELETE -o /dev/null "$ACMEPROXY_CTL/rules" ||
+		fail "acmeproxy_clear: control port unreachable"
+}
+
+# acmeproxy_hits ID: how often rule ID was applied so far.
+acmeproxy_hits() {
+	curl -fsS "$ACMEPROXY_CTL/rules" | jq -r --argjson id "$1" \
+		'(.[] | select(.id == $id) | .hits) // 0'
+}
+
+# acmeproxy_requests [ENDPOINT]: the recorded requests (to ENDPOINT), one
+# compact JSON object per line, oldest first.
+acmeproxy_requests() {
+	jq -c --arg e "${1:-}" 'select($e == "" or .endpoint == $e)' "$ACMEPROXY_LOG"
+}
+
+# ---------------------------------------------------------------------------
 # The daemon
 
 # write_config [options]: write the daemon's config to $CONF.

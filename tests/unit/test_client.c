@@ -1,4 +1,4 @@
-/* acme/client.c: the parts that need no server (Link headers). */
+/* acme/client.c: the parts that need no server (Link headers, profiles). */
 #include <config.h>
 
 #include <setjmp.h>
@@ -86,6 +86,72 @@ test_links_garbage(void **state)
 	strlist_free(&out);
 }
 
+/* Checks profile against a directory given as JSON text. */
+static int
+check_profile(const char *dir_json, const char *profile, char **cause)
+{
+	json_t	*dir = json_loads(dir_json, 0, NULL);
+	int	 rc;
+
+	assert_non_null(dir);
+	*cause = NULL;
+	rc = acme_profile_check(dir, "pebble", "www", profile, cause);
+	json_decref(dir);
+	return rc;
+}
+
+static void
+test_profile_offered(void **state)
+{
+	char	*cause;
+
+	assert_int_equal(check_profile("{\"meta\": {\"profiles\": "
+	    "{\"tlsserver\": \"TLS servers\", \"classic\": \"90 days\"}}}",
+	    "classic", &cause), 0);
+	assert_null(cause);
+}
+
+static void
+test_profile_not_offered(void **state)
+{
+	char	*cause;
+
+	/* The list is sorted, whatever order the directory has. */
+	assert_int_equal(check_profile("{\"meta\": {\"profiles\": "
+	    "{\"tlsserver\": \"x\", \"classic\": \"y\"}}}", "shortlived",
+	    &cause), -1);
+	assert_string_equal(cause, "certificate 'www' asks for profile "
+	    "'shortlived', but CA 'pebble' offers no such profile (offered: "
+	    "classic, tlsserver)");
+	free(cause);
+	/* Names are compared exactly. */
+	assert_int_equal(check_profile("{\"meta\": {\"profiles\": "
+	    "{\"classic\": \"y\"}}}", "Classic", &cause), -1);
+	assert_non_null(strstr(cause, "(offered: classic)"));
+	free(cause);
+}
+
+static void
+test_profile_none(void **state)
+{
+	const char	*dirs[] = {
+		"{\"newOrder\": \"https://a/new\"}",
+		"{\"meta\": {\"termsOfService\": \"https://a/tos\"}}",
+		"{\"meta\": {\"profiles\": {}}}",
+		"{\"meta\": {\"profiles\": [\"classic\"]}}",
+	};
+	char		*cause;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		assert_int_equal(check_profile(dirs[i], "classic", &cause), -1);
+		assert_string_equal(cause, "certificate 'www' asks for profile "
+		    "'classic', but CA 'pebble' offers no profiles (its "
+		    "directory has no meta.profiles)");
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -93,6 +159,9 @@ main(void)
 		cmocka_unit_test(test_links_alternate),
 		cmocka_unit_test(test_links_one_header),
 		cmocka_unit_test(test_links_garbage),
+		cmocka_unit_test(test_profile_offered),
+		cmocka_unit_test(test_profile_not_offered),
+		cmocka_unit_test(test_profile_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -742,10 +742,12 @@ test_wildcard(void **state)
 }
 
 static void
-test_not_supported(void **state)
+test_profile(void **state)
 {
-	struct fixture	*f = *state;
+	struct fixture		*f = *state;
+	const struct conf_cert	*c;
 
+	/* Every feature is built: profile, fallback CAs, metrics. */
 	put(f, MAIN, "[daemon]\nmetrics-listen = 127.0.0.1:9565\n"
 	    "[ca le]\ndirectory = https://acme.example/dir\n"
 	    "[ca zerossl]\ndirectory = https://acme.zerossl.example/dir\n"
@@ -753,10 +755,19 @@ test_not_supported(void **state)
 	    "domains = example.com\n"
 	    "ca = le zerossl\n"				/* 9 */
 	    "profile = tlsserver\n");
-	/* ACME profiles are the one feature not built yet. */
+	expect_ok(f);
+	assert_non_null(c = config_find_cert(f->conf, "www"));
+	assert_string_equal(c->profile, "tlsserver");
+
+	put(f, MAIN, CA_LE "[certificate www]\n"
+	    "domains = example.com\nca = le\n"
+	    "profile = short lived\n"				/* 6 */
+	    "[certificate two]\ndomains = example.org\nca = le\n"
+	    "profile =\n");
 	expect_errors(f,
-	    "%D/" MAIN ":10: profile: not supported yet",
-	    NULL);
+	    "%D/" MAIN ":6: profile: short lived: a profile name is one word "
+	    "of printable characters",
+	    "%D/" MAIN ":10: profile: must not be empty", NULL);
 }
 
 static void
@@ -1087,7 +1098,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trust_bundle, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wildcard, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_supported, setup,
+		cmocka_unit_test_setup_teardown(test_profile, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_inline_comments, setup,
 		    teardown),

@@ -1,4 +1,5 @@
-/* schedule.c: renewal moments, jitter bounds, backoff caps, fallback. */
+/* schedule.c: renewal moments, jitter bounds, backoff caps, fallback,
+ * when to stop polling. */
 #include <config.h>
 
 #include <setjmp.h>
@@ -127,6 +128,24 @@ test_ca_index(void **state)
 	assert_int_equal(schedule_ca_index(100, 3, 1), 0);
 }
 
+static void
+test_poll_expired(void **state)
+{
+	time_t	started = NOW;
+
+	/* Within the limit, no Retry-After or one that fits: go on. */
+	assert_false(schedule_poll_expired(started, NOW, -1, 600));
+	assert_false(schedule_poll_expired(started, NOW + 600, -1, 600));
+	assert_false(schedule_poll_expired(started, NOW + 100, 500, 600));
+	/* The limit is over. */
+	assert_true(schedule_poll_expired(started, NOW + 601, -1, 600));
+	assert_true(schedule_poll_expired(started, NOW + 601, 1, 600));
+	/* The CA asks to wait past it: give up now, not poll early. */
+	assert_true(schedule_poll_expired(started, NOW, 601, 600));
+	assert_true(schedule_poll_expired(started, NOW + 100, 501, 600));
+	assert_true(schedule_poll_expired(started, NOW, 86400, 600));
+}
+
 int
 main(void)
 {
@@ -138,6 +157,7 @@ main(void)
 		cmocka_unit_test(test_backoff_fits_before_expiry),
 		cmocka_unit_test(test_backoff_retry_after),
 		cmocka_unit_test(test_ca_index),
+		cmocka_unit_test(test_poll_expired),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
