@@ -34,6 +34,9 @@
 #include "store.h"
 
 
+/* A failing renewal of a certificate this close to its end is "failed". */
+#define CERT_FAILED_WITHIN	(7 * 24 * 3600)
+
 const char *const cert_status_names[CERT_STATUS__MAX] = {
 	[CERT_PENDING] = "pending",
 	[CERT_VALID] = "valid",
@@ -337,6 +340,23 @@ cert_expired(const struct cert *c, time_t now)
 	return c->have_cert && now >= c->st.current.info.not_after;
 }
 
+/*
+ * The state after a failed attempt: expired past notAfter; failed when the
+ * certificate in service runs out within CERT_FAILED_WITHIN (the point at
+ * which etc/'s alert fires: someone has to look, `acmectl status` exits
+ * 1); else backoff.  Retries go on in every case.
+ */
+static enum cert_status
+cert_failing_status(const struct cert *c, time_t now)
+{
+	if (cert_expired(c, now))
+		return CERT_EXPIRED;
+	if (c->have_cert &&
+	    c->st.current.info.not_after - now < CERT_FAILED_WITHIN)
+		return CERT_FAILED;
+	return CERT_BACKOFF;
+}
+
 /* Decides status and next renewal from the certificate and the state. */
 static void
 cert_schedule(struct cert *c, bool matches)
@@ -347,7 +367,7 @@ cert_schedule(struct cert *c, bool matches)
 
 	if (c->st.failures > 0 && c->st.next_renewal > now) {
 		/* A backoff survives a restart. */
-		c->status = cert_expired(c, now) ? CERT_EXPIRED : CERT_BACKOFF;
+		c->status = cert_failing_status(c, now);
 		when = c->st.next_renewal;
 	} else if (!c->have_cert || !matches) {
 		/* Nothing usable, or not what the config asks: issue now. */
@@ -527,7 +547,7 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 	} else {
 		c->st.failures++;
 		c->st.last_error = error != NULL ? strdup(error) : NULL;
-		c->status = cert_expired(c, now) ? CERT_EXPIRED : CERT_BACKOFF;
+		c->status = cert_failing_status(c, now);
 		cert_arm(c, schedule_backoff(c->st.failures, now,
 		    c->have_cert ? c->st.current.info.not_after : 0, retry_after,
 		    arc4random_uniform));

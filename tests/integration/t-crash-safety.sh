@@ -252,10 +252,11 @@ log "$KILLS kills in $loop_secs s: $inflight_kills landed during a renewal" \
 
 # --- the end: every certificate valid again ---------------------------------
 
-# A renewal failed under the kills would sit in backoff (1 min): retry now.
+# A renewal failed under the kills would sit in backoff (1 min), or be
+# "failed" (these certificates live 30 s): retry now.
 for n in $names; do
 	st=$(cert_field "$n" state)
-	if [ "$st" = backoff ]; then
+	if [ "$st" = backoff ] || [ "$st" = failed ]; then
 		log "$n is in backoff ($(cert_field "$n" last_error)); renewing now"
 		acmectl renew "$n" >/dev/null 2>&1 || true
 	fi
