@@ -197,9 +197,11 @@ cert_save(struct cert *c)
 
 	dir = store_cert_dir(c->d->conf->daemon.state_dir, c->name);
 	if (fs_mkdir_p(dir, 0755, &cause) == -1 ||
-	    state_save(path, &c->st, &cause) == -1)
+	    state_save(path, &c->st, &cause) == -1) {
+		c->storage_errors++;
 		log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
 		    "cannot save state: %s", cause);
+	}
 	free(cause);
 	free(dir);
 	free(path);

@@ -68,6 +68,7 @@ struct cert {
 	/* Counters for the metrics (reset when a reload re-creates it). */
 	uint64_t		 renewals_ok;
 	uint64_t		 renewals_failed;
+	uint64_t		 storage_errors;	/* store or state.json */
 	uint64_t		 hook_runs[HOOK__MAX][2];	/* [kind][ok] */
 	bool			 needs_start;	/* reload: new */
 	bool			 needs_check;	/* reload: changed */

@@ -326,6 +326,14 @@ metrics_render_counters(struct metrics_out *o, struct daemon *d)
 		}
 	}
 
+	metrics_family(o, "acme_renewd_storage_errors_total", "counter",
+	    "Failed writes to the store or state.json (disk full, read-only).");
+	TAILQ_FOREACH(c, &d->certs, entry) {
+		metrics_sample(o, "acme_renewd_storage_errors_total", NULL);
+		metrics_label(o, "name", c->name);
+		metrics_value_u64(o, c->storage_errors);
+	}
+
 	metrics_family(o, "acme_renewd_hook_runs_total", "counter",
 	    "Hook runs that ended, by hook and result.");
 	TAILQ_FOREACH(c, &d->certs, entry) {

@@ -334,6 +334,7 @@ renewal_install(struct renewal *r, const char *pem)
 	}
 	if ((version = store_install(r->cert->d->conf->daemon.state_dir,
 	    r->cert->name, &files, &cause)) == -1) {
+		r->cert->storage_errors++;
 		renewal_fail(r, "install: %s", cause);
 		goto out;
 	}

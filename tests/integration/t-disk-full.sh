@@ -41,7 +41,9 @@ disk_cleanup() {
 trap 'disk_cleanup; lib_cleanup' EXIT
 
 pebble_start
-write_config --name www --domains "a.example.test" --state-dir "$FS/state"
+MPORT=$(free_port)
+write_config --name www --domains "a.example.test" --state-dir "$FS/state" \
+	--daemon "metrics-listen = 127.0.0.1:$MPORT"
 daemon_start
 wait_state www valid 60
 
@@ -85,9 +87,12 @@ daemon_running() {
 	daemon_alive && ! ps -o stat= -p "$DAEMON_PID" | grep -q '^Z'
 }
 
-# expect_failure WHAT CAUSE-REGEX: force-renew fails, cleanly, for CAUSE.
+storage_errors=0	# acme_renewd_storage_errors_total{name="www"} so far
+
+# expect_failure WHAT CAUSE-REGEX: force-renew fails, cleanly, for CAUSE,
+# and the storage error counter grows.
 expect_failure() {
-	local what=$1 re=$2 rc=0 js st err
+	local what=$1 re=$2 rc=0 js st err errors
 
 	log_lines=$(wc -l <"$T/daemon.log")
 	acmectl force-renew www >"$T/renew.out" 2>&1 || rc=$?
@@ -100,6 +105,11 @@ expect_failure() {
 	st=$(jq -r '.certificates[] | select(.name == "www") | .state' <<<"$js")
 	err=$(jq -r '.certificates[] | select(.name == "www") | .last_error' <<<"$js")
 	assert_eq "$what: state (status: $js)" backoff "$st"
+	errors=$(curl -fsS "http://127.0.0.1:$MPORT/metrics" |
+		awk '/^acme_renewd_storage_errors_total\{name="www"\}/ { print $2 }')
+	[ -n "$errors" ] && [ "$errors" -gt "$storage_errors" ] ||
+		fail "$what: acme_renewd_storage_errors_total{name=\"www\"} did not grow (was $storage_errors, now '$errors')"
+	storage_errors=$errors
 	assert_imatch "$what: last_error in the status" "$re" "$err"
 	tail -n +"$((log_lines + 1))" "$T/daemon.log" | grep -E 'renewal failed' |
 		grep -Eiq -- "$re" ||
