@@ -387,6 +387,24 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# bench/ smoke runs (t-bench-smoke-*)
+
+# run_bench NAME CMD...: run a bench/ script with its results in
+# $T/results; its output in $T/NAME.out; fail (showing its end) unless it
+# exits 0.
+run_bench() {
+	local name=$1 rc=0
+
+	shift
+	mkdir -p "$T/results"
+	env BENCH_RESULTS="$T/results" "$@" >"$T/$name.out" 2>&1 </dev/null || rc=$?
+	[ "$rc" = 0 ] || {
+		tail -n 30 "$T/$name.out"
+		fail "$name: exit status $rc"
+	}
+}
+
+# ---------------------------------------------------------------------------
 # The fault-injecting proxy (tests/helpers/acmeproxy.py; its header says
 # what it can do)
 

@@ -8,19 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 
 bench=$LIB_SRCDIR/../../bench
-results=$T/results
-mkdir -p "$results"
-
-run_bench() {	# run_bench NAME CMD...: the bench's output in $T/NAME.out
-	local name=$1 rc=0
-
-	shift
-	env BENCH_RESULTS="$results" "$@" >"$T/$name.out" 2>&1 </dev/null || rc=$?
-	[ "$rc" = 0 ] || {
-		tail -n 30 "$T/$name.out"
-		fail "$name: exit status $rc"
-	}
-}
 
 run_bench idle env IDLE_SECONDS=2 STRACE_SECONDS=1 REPEAT=2 "$bench/idle.sh" 500
 grep -Eq 'acmectl status \(table\) +median .*\(500 rows\)' "$T/idle.out" ||

@@ -9,19 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 bench=$LIB_SRCDIR/../../bench
-results=$T/results
-mkdir -p "$results"
-
-run_bench() {	# run_bench NAME CMD...: the bench's output in $T/NAME.out
-	local name=$1 rc=0
-
-	shift
-	env BENCH_RESULTS="$results" "$@" >"$T/$name.out" 2>&1 </dev/null || rc=$?
-	[ "$rc" = 0 ] || {
-		tail -n 30 "$T/$name.out"
-		fail "$name: exit status $rc"
-	}
-}
+results=$T/results	# run_bench puts them there
 
 run_bench first-cert env CLIENTS="renewd-webroot renewd-standalone" \
 	"$bench/first-cert.sh" 1
