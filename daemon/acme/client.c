@@ -109,6 +109,8 @@ struct acme_op {
 
 static void	client_setup(struct acme_client *);
 static void	op_send(struct acme_op *);
+static void	op_fail(struct acme_op *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 static void	account_done_cb(const struct acme_response *, void *);
 
 /* A log line about this CA: tagged ACME_RENEWD_CA=<name>. */
