@@ -35,7 +35,7 @@
 
 #define NONCE_POOL		8
 #define BADNONCE_RETRIES	5
-#define ERR_PREFIX		"urn:ietf:params:acme:error:"
+#define ERR_PREFIX		ACME_ERROR_NS
 
 const char *const acme_endpoint_names[ACME_EP__MAX] = {
 	[ACME_EP_DIRECTORY] = "directory",
@@ -299,8 +299,6 @@ response_build(const struct acme_client *c, const char *url,
     const struct http_response *hr, struct acme_response *resp,
     char **errbuf)
 {
-	const char	*type = NULL, *detail = NULL;
-
 	memset(resp, 0, sizeof(*resp));
 	*errbuf = NULL;
 	resp->status = hr->status;
@@ -316,9 +314,20 @@ response_build(const struct acme_client *c, const char *url,
 		resp->error = *errbuf != NULL ? *errbuf : hr->error;
 		return;
 	}
-	if (hr->content_type != NULL && strstr(hr->content_type, "json") != NULL)
-		resp->body = json_loadb(hr->body, hr->body_len, 0, NULL);
-	if (hr->status >= 200 && hr->status < 300)
+	acme_response_parse(c->name, url, resp, errbuf);
+}
+
+void
+acme_response_parse(const char *ca, const char *url,
+    struct acme_response *resp, char **errbuf)
+{
+	const char	*type = NULL, *detail = NULL;
+
+	*errbuf = NULL;
+	if (resp->content_type != NULL &&
+	    strstr(resp->content_type, "json") != NULL)
+		resp->body = json_loadb(resp->raw, resp->raw_len, 0, NULL);
+	if (resp->status >= 200 && resp->status < 300)
 		return;
 	if (resp->body != NULL) {
 		type = json_string_value(json_object_get(resp->body, "type"));
@@ -326,7 +335,7 @@ response_build(const struct acme_client *c, const char *url,
 	}
 	resp->problem_type = type;
 	*errbuf = xasprintf("CA %s answered HTTP %ld for %s: %s%s%s",
-	    c->name, hr->status, url,
+	    ca, resp->status, url,
 	    type != NULL ? type + (strncmp(type, ERR_PREFIX,
 	    strlen(ERR_PREFIX)) == 0 ? strlen(ERR_PREFIX) : 0) : "error",
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
@@ -823,6 +832,23 @@ account_done_cb(const struct acme_response *resp, void *arg)
 		op_send(op);
 }
 
+json_t *
+acme_directory_parse(const char *body, size_t len)
+{
+	json_t	*dir;
+
+	if ((dir = json_loadb(body, len, 0, NULL)) == NULL)
+		return NULL;
+	if (!json_is_object(dir) ||
+	    !json_is_string(json_object_get(dir, "newNonce")) ||
+	    !json_is_string(json_object_get(dir, "newAccount")) ||
+	    !json_is_string(json_object_get(dir, "newOrder"))) {
+		json_decref(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 static void
 directory_done_cb(const struct http_response *hr, void *arg)
 {
@@ -837,11 +863,7 @@ directory_done_cb(const struct http_response *hr, void *arg)
 	else if (hr->status != 200)
 		err = xasprintf("CA %s: directory %s answered HTTP %ld",
 		    c->name, c->conf->directory, hr->status);
-	else if ((dir = json_loadb(hr->body, hr->body_len, 0, NULL)) == NULL ||
-	    !json_is_object(dir) ||
-	    !json_is_string(json_object_get(dir, "newNonce")) ||
-	    !json_is_string(json_object_get(dir, "newAccount")) ||
-	    !json_is_string(json_object_get(dir, "newOrder")))
+	else if ((dir = acme_directory_parse(hr->body, hr->body_len)) == NULL)
 		err = xasprintf("CA %s: directory %s is not an ACME "
 		    "directory (no newNonce, newAccount, newOrder)",
 		    c->name, c->conf->directory);
