@@ -444,6 +444,45 @@ test_key_errors(void **state)
 	    "one key per file");
 }
 
+/*
+ * Found by tests/fuzz/fuzz_tsigkey.c: OpenSSL's base64 decoder stops
+ * quietly at a '-', so "rIdu-md5..." passed the check while ldns could
+ * not sign with it.  The secret is strict base64 now, with the white
+ * space BIND allows in it taken out; what parses, signs.
+ */
+static void
+test_key_secret_strict(void **state)
+{
+	static const char *const bad[] = {
+		"rIdu-md5Fr3WV",		/* OpenSSL: "rIdu" */
+		"ffPl=ffPl",			/* padding in the middle */
+		"ffPlB",			/* not whole groups of four */
+		"ffPlB===",			/* three '=' */
+		"ffPl\\x89",			/* not the alphabet */
+		"ffPl_-Bw",			/* base64url, not base64 */
+	};
+	struct rfc2136_key	*k;
+	ldns_pkt		*pkt;
+	char			 text[256], *cause;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "key k { algorithm hmac-sha256; "
+		    "secret \"%s\"; };", bad[i]);
+		key_error(text, "the secret is not valid base64");
+	}
+	k = parse("key k { algorithm hmac-sha256; secret \"ffPl B/K2\n"
+	    "\t5D4OxXFOKUHHDA==\"; };", &cause);
+	if (k == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(k->secret, "ffPlB/K25D4OxXFOKUHHDA==");
+	assert_non_null(pkt = ldns_pkt_new());
+	ldns_pkt_set_id(pkt, 7);
+	assert_int_equal(rfc2136_tsig_sign(pkt, k), 0);
+	ldns_pkt_free(pkt);
+	rfc2136_key_free(k);
+}
+
 static void
 test_key_load(void **state)
 {
@@ -1305,6 +1344,7 @@ main(void)
 		cmocka_unit_test(test_key_algorithms),
 		cmocka_unit_test(test_key_comments_and_layout),
 		cmocka_unit_test(test_key_errors),
+		cmocka_unit_test(test_key_secret_strict),
 		cmocka_unit_test(test_key_load),
 		cmocka_unit_test(test_tsig_sign),
 		cmocka_unit_test(test_tsig_answer),
