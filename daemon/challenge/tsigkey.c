@@ -792,6 +792,7 @@ rfc2136_tsig_verify(const ldns_pkt *pkt, const uint8_t *wire, size_t len,
 {
 	const struct rfc2136_alg	*a;
 	ldns_pkt			*copy;
+	ldns_rr				*tsig;
 	bool				 ok;
 
 	if (ldns_pkt_tsig(pkt) == NULL) {
@@ -811,7 +812,13 @@ rfc2136_tsig_verify(const ldns_pkt *pkt, const uint8_t *wire, size_t len,
 		*why = "out of memory";
 		return -1;
 	}
+	tsig = ldns_pkt_tsig(copy);
 	ok = ldns_pkt_tsig_verify(copy, wire, len, k->name, k->secret, prior);
+	/* ldns 1.8.3 takes the TSIG out of the packet and does not put it
+	 * back when it cannot compute the MAC (an algorithm it does not
+	 * know, a malformed answer): it is ours to free then. */
+	if (ldns_pkt_tsig(copy) == NULL)
+		ldns_rr_free(tsig);
 	ldns_pkt_free(copy);
 	if (!ok) {
 		*why = "the answer's TSIG signature does not verify";
