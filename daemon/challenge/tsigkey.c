@@ -279,12 +279,28 @@ rfc2136_b64_decode(const char *b64, unsigned char **out, int *outlen)
 	return 0;
 }
 
+/* The value of a base64 digit, -1 for anything else. */
+static int
+rfc2136_b64_digit(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	return c == '/' ? 63 : -1;
+}
+
 /*
  * The secret without the white space BIND allows inside it, or NULL
- * unless the rest is strict base64: the RFC 4648 alphabet, whole groups
- * of four, '=' only as the last one or two.  ldns decodes it that
- * strictly when it signs; OpenSSL's decoder alone would take more (it
- * stops quietly at a '-', for one), and a key file that passes the
+ * unless the rest is strict base64 (RFC 4648 §3.5): the alphabet, whole
+ * groups of four, '=' only as the last one or two, and the bits a
+ * padded group leaves over all zero.  ldns decodes it that strictly
+ * when it signs; OpenSSL's decoder alone would take more (it stops
+ * quietly at a '-', for one), and a key file that passes the
  * configuration check must not fail at the first renewal.
  */
 static char *
@@ -302,15 +318,18 @@ rfc2136_secret_canon(const char *s)
 			continue;
 		if (c == '=')
 			pad++;
-		else if (pad > 0 || !((c >= 'A' && c <= 'Z') ||
-		    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '+' || c == '/'))
+		else if (pad > 0 || rfc2136_b64_digit(c) == -1)
 			goto bad;
 		out[n++] = (char)c;
 	}
 	out[n] = '\0';
-	if (n > 0 && n % 4 == 0 && pad <= 2)
-		return out;
+	if (n == 0 || n % 4 != 0 || pad > 2)
+		goto bad;
+	/* "xy==": the last 4 bits of y are left over; "xyz=": 2 of z. */
+	if ((pad == 1 && (rfc2136_b64_digit(out[n - 2]) & 0x3) != 0) ||
+	    (pad == 2 && (rfc2136_b64_digit(out[n - 3]) & 0xf) != 0))
+		goto bad;
+	return out;
 bad:
 	OPENSSL_cleanse(out, len + 1);
 	free(out);
