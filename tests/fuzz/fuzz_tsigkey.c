@@ -3,10 +3,11 @@
  *   - to rfc2136_key_parse(), as a key file from BIND's tsig-keygen; a
  *     key it accepts must then sign an UPDATE whose TSIG verifies, so
  *     that no file passes the check and fails at the first renewal;
- *   - to ldns as the DNS server's answer to an UPDATE, whose TSIG is
- *     checked as daemon/challenge/rfc2136.c does, with a key ldns
- *     verifies itself (hmac-sha256) and one our own HMAC verifies
- *     (hmac-sha384), against a request MAC.
+ *   - to ldns (through dnsprop_wire2pkt()) as the DNS server's answer
+ *     to an UPDATE, whose TSIG is checked as daemon/challenge/rfc2136.c
+ *     does, with a key ldns verifies itself (hmac-sha256) and one our
+ *     own HMAC verifies (hmac-sha384), against a request MAC; and whose
+ *     SOA owner is looked for, as the zone walk does.
  */
 #include <config.h>	/* generated */
 
@@ -18,6 +19,7 @@
 #include <ldns/ldns.h>
 
 #include "log.h"
+#include "daemon/challenge/dnsquery.h"
 #include "daemon/challenge/tsigkey.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -136,8 +138,12 @@ fuzz_answer(const uint8_t *data, size_t size)
 	const char	*why;
 	size_t		 i;
 
-	if (ldns_wire2pkt(&pkt, data, size) != LDNS_STATUS_OK)
+	if (dnsprop_wire2pkt(&pkt, data, size) != LDNS_STATUS_OK) {
+		if (pkt != NULL)
+			abort();
 		return;
+	}
+	free(dnsprop_soa_owner(pkt));
 	if ((tsig = ldns_pkt_tsig(pkt)) != NULL &&
 	    ldns_rr_rd_count(tsig) > 5)
 		(void)rfc2136_tsig_error_name(

@@ -460,6 +460,8 @@ test_key_secret_strict(void **state)
 		"ffPlB===",			/* three '=' */
 		"ffPl\\x89",			/* not the alphabet */
 		"ffPl_-Bw",			/* base64url, not base64 */
+		"rId=",				/* d's last 2 bits set */
+		"ffPlBx==",			/* x's last 4 bits set */
 	};
 	struct rfc2136_key	*k;
 	ldns_pkt		*pkt;
@@ -677,6 +679,47 @@ test_tsig_answer_foreign_alg(void **state)
 	ldns_pkt_free(resp);
 	free(wire);
 	rfc2136_key_free(other);
+	rfc2136_key_free(k);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_tsigkey.c: ldns_wire2pkt() keeps the last of
+ * several TSIG RRs and leaks the others, a leak per such answer from the
+ * network.  dnsprop_wire2pkt() refuses a second TSIG (RFC 8945 allows
+ * one) and parses everything else as ldns does.
+ */
+static void
+test_wire2pkt_tsig_once(void **state)
+{
+	struct rfc2136_key	*k;
+	ldns_pkt		*p, *back;
+	uint8_t			*wire = NULL, *two;
+	size_t			 len;
+	char			*cause;
+
+	assert_non_null(k = parse(keygen_sha256, &cause));
+	p = ldns_pkt_new();
+	ldns_pkt_set_id(p, 77);
+	ldns_pkt_set_qr(p, true);
+	assert_int_equal(rfc2136_tsig_sign_hmac(p, k, NULL), 0);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_int_equal(dnsprop_wire2pkt(&back, wire, len), LDNS_STATUS_OK);
+	assert_non_null(ldns_pkt_tsig(back));
+	ldns_pkt_free(back);
+
+	/* The same TSIG twice: ARCOUNT 2, the RR repeated. */
+	assert_true(LDNS_ARCOUNT(wire) == 1);
+	assert_non_null(two = malloc(2 * len));
+	memcpy(two, wire, len);
+	memcpy(two + len, wire + LDNS_HEADER_SIZE, len - LDNS_HEADER_SIZE);
+	ldns_write_uint16(two + LDNS_ARCOUNT_OFF, 2);
+	back = (ldns_pkt *)1;
+	assert_int_not_equal(dnsprop_wire2pkt(&back, two,
+	    2 * len - LDNS_HEADER_SIZE), LDNS_STATUS_OK);
+	assert_null(back);
+	free(two);
+	free(wire);
+	ldns_pkt_free(p);
 	rfc2136_key_free(k);
 }
 
@@ -1388,6 +1431,7 @@ main(void)
 		cmocka_unit_test(test_tsig_sign),
 		cmocka_unit_test(test_tsig_answer),
 		cmocka_unit_test(test_tsig_answer_foreign_alg),
+		cmocka_unit_test(test_wire2pkt_tsig_once),
 		cmocka_unit_test(test_update_add_delete),
 		cmocka_unit_test(test_update_refused),
 		cmocka_unit_test(test_update_badsig),
