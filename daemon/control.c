@@ -80,7 +80,8 @@ struct control {
 	unsigned		 nclients;
 	uint64_t		 next_id;
 	struct event		 ev_resume;	/* accept again after EMFILE */
-	time_t			 refused_logged; /* last line about refusals */
+	bool			 refused_logged; /* a line about refusals, */
+	time_t			 refused_at;	/* at this monotonic second */
 	unsigned long		 refused;	/* since that line */
 };
 
@@ -465,18 +466,20 @@ out:
 static void
 control_refused(struct control *ctl, const char *why)
 {
-	time_t	 now = time(NULL);
+	struct timespec	 ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ctl->refused++;
-	if (ctl->refused_logged != 0 &&
-	    now - ctl->refused_logged < CONTROL_REFUSED_LOG)
+	if (ctl->refused_logged &&
+	    ts.tv_sec - ctl->refused_at < CONTROL_REFUSED_LOG)
 		return;
 	if (ctl->refused > 1)
 		log_warnx("control: %s (%lu times since the last such "
 		    "message)", why, ctl->refused);
 	else
 		log_warnx("control: %s", why);
-	ctl->refused_logged = now;
+	ctl->refused_logged = true;
+	ctl->refused_at = ts.tv_sec;
 	ctl->refused = 0;
 }
 
