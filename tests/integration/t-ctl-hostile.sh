@@ -19,18 +19,19 @@ HOSTILE=${HELPERS:-$(dirname "$ACME_RENEWD")/tests/helpers}/ctlhostile
 [ -x "$HOSTILE" ] || fail "no $HOSTILE (make check builds tests/helpers/ctlhostile)"
 NOFILE=128
 
-# status_ok WHAT MAX_MS: acmectl status answers, with the certificate,
-# within MAX_MS milliseconds.
+# status_ok WHAT: acmectl status answers, with the certificate, within 3 s
+# (blocked behind the hostile clients, it would wait for their 10 s or
+# longer; 3 s leaves room for a sanitizer build on a busy machine).
 status_ok() {
-	local rc=0 t0 t1
+	local rc=0 t0 t1 max=3000
 
 	t0=$(now_ms)
 	timeout 10 "$ACMECTL" -s "$SOCK" status >"$T/status.out" 2>&1 || rc=$?
 	t1=$(now_ms)
 	assert_eq "acmectl status $1: exit status" 0 "$rc"
 	assert_contains "acmectl status $1" www "$(cat "$T/status.out")"
-	[ $((t1 - t0)) -lt "$2" ] ||
-		fail "acmectl status $1 took $((t1 - t0)) ms (at most $2 expected)"
+	[ $((t1 - t0)) -lt "$max" ] ||
+		fail "acmectl status $1 took $((t1 - t0)) ms (at most $max expected)"
 	daemon_alive || fail "the daemon died $1"
 }
 
@@ -58,15 +59,15 @@ wait_exit() {
 }
 
 # No CA needed: the daemon answers whatever its certificates do.
-write_config --name www --directory "https://127.0.0.1:$(free_port)/dir" \
-	--trust-bundle ""
+LOG_LEVEL=info write_config --name www \
+	--directory "https://127.0.0.1:$(free_port)/dir" --trust-bundle ""
 saved_nofile=$(ulimit -Sn)
 ulimit -Sn "$NOFILE"
-LOG_LEVEL=info daemon_start
+daemon_start
 ulimit -Sn "$saved_nofile"
 assert_eq "the daemon's descriptor limit" "$NOFILE" \
 	"$(awk '/^Max open files/ { print $4 }' "/proc/$DAEMON_PID/limits")"
-status_ok "at the start" 2000
+status_ok "at the start"
 
 # --- (a) more connections than descriptors ------------------------------
 spawn "$T/hold.out" "$HOSTILE" hold "$SOCK" 1000 6
@@ -101,14 +102,14 @@ until timeout 5 "$ACMECTL" -s "$SOCK" status >/dev/null 2>&1; do
 	sleep 0.2
 done
 log "status answered again $(($(now_ms) - t0)) ms after the connections closed"
-status_ok "after the 1,000 connections" 2000
+status_ok "after the 1,000 connections"
 
 # --- (b) slow drip ----------------------------------------------------
 spawn "$T/drip.out" "$HOSTILE" drip "$SOCK" 40 1000 20
 dripper=$LAST_PID
 sleep 1
 for i in 1 2 3 4 5 6; do
-	status_ok "while 40 clients drip requests (#$i)" 1000
+	status_ok "while 40 clients drip requests (#$i)"
 	sleep 1
 done
 wait_exit "$dripper" 30 "ctlhostile drip" || fail "ctlhostile drip failed: $(cat "$T/drip.out")"
@@ -128,7 +129,7 @@ max=$(field max_ms "$line")
 spawn "$T/garbage.out" "$HOSTILE" garbage "$SOCK" 48 30
 garbler=$LAST_PID
 while kill -0 "$garbler" 2>/dev/null; do
-	status_ok "while 48 clients send garbage" 2000
+	status_ok "while 48 clients send garbage"
 	sleep 0.3
 done
 rc=0
@@ -149,5 +150,5 @@ for kind in random-lines binary bad-utf8 nul; do
 	[ "$(field errors "$line")" -ge 8 ] || fail "$kind: fewer error replies than clients: $line"
 done
 
-status_ok "at the end" 2000
+status_ok "at the end"
 daemon_stop
