@@ -149,6 +149,9 @@ LOG_SIMPLE(log_notice, LOG_NOTICE)
 LOG_SIMPLE(log_debug, LOG_DEBUG)
 
 /* Appends ": strerror(errno)" as OpenSMTPD's log_warn does. */
+static void	log_verrno(int, int, const char *, va_list)
+	    __attribute__((format(printf, 3, 0)));
+
 static void
 log_verrno(int prio, int saved_errno, const char *fmt, va_list ap)
 {

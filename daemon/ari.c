@@ -90,8 +90,7 @@ ari_refetch(const struct acme_response *resp)
 	return s > ARI_REFETCH_MAX ? ARI_REFETCH_MAX : s;
 }
 
-/* {"suggestedWindow": {"start": T, "end": T}} with start < end. */
-static int
+int
 ari_parse(const json_t *body, time_t *start, time_t *end)
 {
 	json_t	*w = json_object_get(body, "suggestedWindow");

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include <jansson.h>
+
 struct cert;
 
 /* Stops fetching (and frees the timer); in cert_free too. */
@@ -23,5 +25,8 @@ bool	 ari_window_known(const struct cert *);
  * still lies inside, else a random moment in what is left of it.
  */
 time_t	 ari_moment(const struct cert *, time_t now);
+/* A renewalInfo answer: {"suggestedWindow": {"start": T, "end": T}},
+ * RFC 3339 times, start before end.  0, or -1 if it is not one. */
+int	 ari_parse(const json_t *body, time_t *start, time_t *end);
 
 #endif

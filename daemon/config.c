@@ -16,6 +16,10 @@
 
 /* Errors. */
 
+static void	conf_errorv(struct conf_parser *, const char *, int,
+	    const char *, const char *, va_list)
+	    __attribute__((format(printf, 5, 0)));
+
 static void
 conf_errorv(struct conf_parser *p, const char *file, int line,
     const char *what, const char *fmt, va_list ap)

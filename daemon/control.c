@@ -19,8 +19,10 @@
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -39,22 +41,30 @@
 #define CONTROL_BACKLOG		128
 #define CONTROL_MAX_CLIENTS	256
 #define CONTROL_OUTPUT_MAX	(4 * 1024 * 1024)	/* unread bytes */
+/* Seconds: from a line's first byte to its newline; without a byte from
+ * a client that waits for nothing (no watch, no deferred reply); without
+ * the client reading a byte of what it is owed. */
+#define CONTROL_REQUEST_TIMEOUT	10
+#define CONTROL_IDLE_TIMEOUT	60
+#define CONTROL_WRITE_TIMEOUT	60
+/* Seconds between two log lines about refused connections. */
+#define CONTROL_REFUSED_LOG	60
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
 	struct control		*control;
 	struct bufferevent	*bev;
 	struct event		 ev_free;	/* frees a dead client */
+	struct event		 ev_request;	/* the line must end by then */
 	uint64_t		 id;
-	pid_t			 pid;
-	uid_t			 uid;
+	struct control_peer	 peer;
 	gid_t			 gid;
-	bool			 member;	/* of control-group */
 	bool			 watching;	/* gets every event */
 	bool			 closing;	/* freed once output is flushed */
 	bool			 dead;		/* free pending; ignore it */
 	json_t			*req_id;	/* during exec: borrowed */
 	bool			 deferred;	/* exec will reply later */
+	unsigned		 pending;	/* deferred replies not sent */
 };
 
 TAILQ_HEAD(ctl_client_list, ctl_client);
@@ -70,21 +80,12 @@ struct control {
 	unsigned		 nclients;
 	uint64_t		 next_id;
 	struct event		 ev_resume;	/* accept again after EMFILE */
+	bool			 refused_logged; /* a line about refusals, */
+	time_t			 refused_at;	/* at this monotonic second */
+	unsigned long		 refused;	/* since that line */
 };
 
 static void	control_client_drop(struct ctl_client *);
-
-static const struct control_cmd *
-control_cmd_find(const char *name)
-{
-	const struct control_cmd	*cmd;
-
-	for (cmd = control_cmds; cmd->name != NULL; cmd++) {
-		if (strcmp(cmd->name, name) == 0)
-			return cmd;
-	}
-	return NULL;
-}
 
 static void
 control_client_free(struct ctl_client *c)
@@ -92,6 +93,7 @@ control_client_free(struct ctl_client *c)
 	struct control	*ctl = c->control;
 
 	event_del(&c->ev_free);
+	event_del(&c->ev_request);
 	TAILQ_REMOVE(&ctl->clients, c, entry);
 	ctl->nclients--;
 	bufferevent_free(c->bev);
@@ -142,8 +144,8 @@ control_client_reads(struct ctl_client *c)
 	if (evbuffer_get_length(out) > CONTROL_OUTPUT_MAX) {
 		log_info("control: client %llu (pid %ld, uid %lu) does not "
 		    "read what it is sent; dropped",
-		    (unsigned long long)c->id, (long)c->pid,
-		    (unsigned long)c->uid);
+		    (unsigned long long)c->id, (long)c->peer.pid,
+		    (unsigned long)c->peer.uid);
 		control_client_drop(c);
 		return false;
 	}
@@ -163,6 +165,23 @@ control_client_write(struct ctl_client *c, const char *line, size_t len)
 	}
 	return 0;
 }
+
+/*
+ * Reading times out unless the client waits for something: events
+ * (watch) or a reply still to come (renew with wait, revoke, rollover).
+ */
+static void
+control_client_timeouts(struct ctl_client *c)
+{
+	struct timeval	 idle = { CONTROL_IDLE_TIMEOUT, 0 };
+	struct timeval	 write = { CONTROL_WRITE_TIMEOUT, 0 };
+
+	if (c->dead)
+		return;
+	bufferevent_set_timeouts(c->bev, c->watching || c->pending > 0 ?
+	    NULL : &idle, &write);
+}
+
 
 /* json_dump_callback() into an evbuffer, up to max bytes. */
 struct control_dump {
@@ -204,8 +223,9 @@ control_encode(const json_t *msg, size_t max)
 	return dump.buf;
 }
 
-int
-control_client_send(struct ctl_client *c, json_t *msg)
+/* Queues one message (a reply or an event) for the client. */
+static int
+control_client_put(struct ctl_client *c, json_t *msg)
 {
 	json_t		*err = NULL;
 	struct evbuffer	*line = NULL;
@@ -244,6 +264,16 @@ out:
 	return rc;
 }
 
+/* From the commands: an event, or the reply a command deferred. */
+int
+control_client_send(struct ctl_client *c, json_t *msg)
+{
+	if (c->pending > 0 && json_object_get(msg, "ok") != NULL &&
+	    --c->pending == 0)
+		control_client_timeouts(c);
+	return control_client_put(c, msg);
+}
+
 json_t *
 control_client_request_id(const struct ctl_client *c)
 {
@@ -266,6 +296,7 @@ void
 control_client_watch(struct ctl_client *c)
 {
 	c->watching = true;
+	control_client_timeouts(c);
 }
 
 int
@@ -303,97 +334,81 @@ control_broadcast_event(struct control *ctl, json_t *event)
 	free(line);
 }
 
-static json_t *
-control_denied(const struct ctl_client *c, const char *name, json_t *id)
-{
-	log_info("control: '%.64s' refused to pid %ld uid %lu", name,
-	    (long)c->pid, (unsigned long)c->uid);
-	if (!c->member) {
-		return ctlproto_error(id, CTL_ERR_PERMISSION_DENIED,
-		    "permission denied: uid %lu is neither root nor a member "
-		    "of the control group", (unsigned long)c->uid);
-	}
-	return ctlproto_error(id, CTL_ERR_PERMISSION_DENIED,
-	    "permission denied: only root may run '%.64s'", name);
-}
-
 /* Answers one request line; len excludes the '\n'. */
 static void
 control_dispatch(struct ctl_client *c, const char *line, size_t len)
 {
-	const struct control_cmd	*cmd;
-	json_t				*req = NULL, *id, *args = NULL;
-	json_t				*result, *reply = NULL;
-	const char			*name;
-	char				*cause = NULL;
-	enum ctl_error			 code = CTL_ERR_INTERNAL;
+	struct control_request	 req;
+	json_t			*result, *reply = NULL;
+	char			*cause = NULL;
+	enum ctl_error		 code = CTL_ERR_INTERNAL;
+	int			 rc;
 
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (len == 0)
-		return;		/* a blank line is no request */
 	c->deferred = false;
-	if ((req = ctlproto_decode(line, len, CTL_MAX_MESSAGE, &cause)) == NULL) {
-		reply = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST, "%s",
-		    cause != NULL ? cause : "cannot decode the request");
+	if ((rc = control_request_parse(line, len, &c->peer, &req,
+	    &reply)) == 0)
+		return;
+	if (rc == -1)
 		goto out;
-	}
-	id = json_object_get(req, "id");
-	if ((name = json_string_value(json_object_get(req, "command"))) ==
-	    NULL) {
-		reply = ctlproto_error(id, CTL_ERR_BAD_REQUEST,
-		    "\"command\" is missing or not a string");
-		goto out;
-	}
-	/* Neither root nor a member: nothing, not even a known name. */
-	if (!ctlproto_allowed(c->uid, geteuid(), c->member, true)) {
-		reply = control_denied(c, name, id);
-		goto out;
-	}
-	if ((cmd = control_cmd_find(name)) == NULL) {
-		reply = ctlproto_error(id, CTL_ERR_UNKNOWN_COMMAND,
-		    "unknown command '%.64s'", name);
-		goto out;
-	}
-	args = json_object_get(req, "args");
-	if (args == NULL || json_is_null(args))
-		args = json_object();
-	else if (json_is_object(args))
-		json_incref(args);
-	else {
-		args = NULL;
-		reply = ctlproto_error(id, CTL_ERR_BAD_REQUEST,
-		    "\"args\" is not an object");
-		goto out;
-	}
-	if (args == NULL)
-		goto out;
-	if (!ctlproto_allowed(c->uid, geteuid(), c->member, cmd->readonly)) {
-		reply = control_denied(c, cmd->name, id);
-		goto out;
-	}
 	log_debug("control: client %llu (pid %ld uid %lu): %s",
-	    (unsigned long long)c->id, (long)c->pid, (unsigned long)c->uid,
-	    cmd->name);
-	c->req_id = id;
-	result = cmd->exec(c->control->d, c, args, &code, &cause);
+	    (unsigned long long)c->id, (long)c->peer.pid,
+	    (unsigned long)c->peer.uid, req.cmd->name);
+	c->req_id = req.id;
+	result = req.cmd->exec(c->control->d, c, req.args, &code, &cause);
 	c->req_id = NULL;
-	if (result == NULL && c->deferred)
-		goto out;	/* the command answers later */
+	if (result == NULL && c->deferred) {
+		c->pending++;	/* the command answers later */
+		control_client_timeouts(c);
+		goto out;
+	}
 	if (result == NULL) {
-		reply = ctlproto_error(id, code, "%s",
+		reply = ctlproto_error(req.id, code, "%s",
 		    cause != NULL ? cause : "the command failed");
 	} else
-		reply = ctlproto_ok(id, result);
+		reply = ctlproto_ok(req.id, result);
 out:
 	if (reply != NULL)
-		(void)control_client_send(c, reply);
+		(void)control_client_put(c, reply);
 	else if (!c->deferred)
 		log_warnx("control: cannot build a reply (out of memory?)");
 	json_decref(reply);
-	json_decref(args);
-	json_decref(req);
+	control_request_clear(&req);
 	free(cause);
+}
+
+/* A line must end within CONTROL_REQUEST_TIMEOUT s of its first byte;
+ * new_line: what is left in the input began after a newline just read. */
+static void
+control_client_request_timer(struct ctl_client *c, bool new_line)
+{
+	struct timeval	 tv = { CONTROL_REQUEST_TIMEOUT, 0 };
+
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+		evtimer_del(&c->ev_request);
+	else if (new_line || !evtimer_pending(&c->ev_request, NULL))
+		evtimer_add(&c->ev_request, &tv);
+}
+
+static void
+control_request_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct ctl_client	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	json_t			*reply;
+
+	if (c->dead || c->closing)
+		return;
+	log_info("control: client %llu (pid %ld uid %lu) did not finish its "
+	    "request within %d s; closing", (unsigned long long)c->id,
+	    (long)c->peer.pid, (unsigned long)c->peer.uid,
+	    CONTROL_REQUEST_TIMEOUT);
+	reply = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST, "request not "
+	    "finished within %d s", CONTROL_REQUEST_TIMEOUT);
+	if (reply != NULL)
+		(void)control_client_put(c, reply);
+	json_decref(reply);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	control_client_close(c);
 }
 
 static void
@@ -404,11 +419,13 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	json_t			*reply;
 	char			*line;
 	size_t			 len;
+	bool			 new_line = false;
 
 	while (!c->dead && !c->closing) {
 		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) ==
 		    NULL)
 			break;
+		new_line = true;
 		control_dispatch(c, line, len);
 		free(line);
 	}
@@ -417,15 +434,17 @@ control_read_cb(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(in) >= CTL_MAX_MESSAGE) {
 		log_info("control: client %llu (pid %ld) sent a line over "
 		    "1 MiB; closing", (unsigned long long)c->id,
-		    (long)c->pid);
+		    (long)c->peer.pid);
 		reply = ctlproto_error(NULL, CTL_ERR_BAD_REQUEST,
 		    "message longer than 1 MiB");
 		if (reply != NULL)
-			(void)control_client_send(c, reply);
+			(void)control_client_put(c, reply);
 		json_decref(reply);
 		evbuffer_drain(in, evbuffer_get_length(in));
 		control_client_close(c);
+		return;
 	}
+	control_client_request_timer(c, new_line);
 }
 
 static void
@@ -442,7 +461,17 @@ control_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl_client	*c = arg;
 
-	if (what & BEV_EVENT_ERROR) {
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+		log_info("control: client %llu (pid %ld) sent nothing for "
+		    "%d s; closing", (unsigned long long)c->id,
+		    (long)c->peer.pid, CONTROL_IDLE_TIMEOUT);
+		control_client_close(c);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		log_info("control: client %llu (pid %ld) read nothing of its "
+		    "replies for %d s; dropped", (unsigned long long)c->id,
+		    (long)c->peer.pid, CONTROL_WRITE_TIMEOUT);
+		control_client_drop(c);
+	} else if (what & BEV_EVENT_ERROR) {
 		log_debug("control: client %llu: %s", (unsigned long long)c->id,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		control_client_drop(c);
@@ -492,6 +521,31 @@ out:
 	return member;
 }
 
+/*
+ * A connection refused or left waiting (why: "256 clients already",
+ * "accept: Too many open files"): one log line a minute at most, with
+ * the count since the last one, however hard clients push.
+ */
+static void
+control_refused(struct control *ctl, const char *why)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ctl->refused++;
+	if (ctl->refused_logged &&
+	    ts.tv_sec - ctl->refused_at < CONTROL_REFUSED_LOG)
+		return;
+	if (ctl->refused > 1)
+		log_warnx("control: %s (%lu times since the last such "
+		    "message)", why, ctl->refused);
+	else
+		log_warnx("control: %s", why);
+	ctl->refused_logged = true;
+	ctl->refused_at = ts.tv_sec;
+	ctl->refused = 0;
+}
+
 static void
 control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
@@ -500,10 +554,12 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	struct ctl_client	*c = NULL;
 	struct ucred		 cred;
 	socklen_t		 credlen = sizeof cred;
+	char			 why[64];
 
 	if (ctl->nclients >= CONTROL_MAX_CLIENTS) {
-		log_info("control: %u clients already; refusing another",
-		    ctl->nclients);
+		snprintf(why, sizeof(why), "%u clients already; closing new "
+		    "connections at once", ctl->nclients);
+		control_refused(ctl, why);
 		goto fail;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == -1) {
@@ -521,11 +577,14 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	}
 	c->control = ctl;
 	c->id = ++ctl->next_id;
-	c->pid = cred.pid;
-	c->uid = cred.uid;
+	c->peer.pid = cred.pid;
+	c->peer.uid = cred.uid;
+	c->peer.self = geteuid();
+	c->peer.member = control_peer_member(ctl, cred.uid, cred.gid);
 	c->gid = cred.gid;
-	c->member = control_peer_member(ctl, cred.uid, cred.gid);
 	evtimer_assign(&c->ev_free, ctl->d->base, control_client_free_cb, c);
+	evtimer_assign(&c->ev_request, ctl->d->base,
+	    control_request_timeout_cb, c);
 	TAILQ_INSERT_TAIL(&ctl->clients, c, entry);
 	ctl->nclients++;
 
@@ -534,9 +593,11 @@ control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_setcb(c->bev, control_read_cb, control_write_cb,
 	    control_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	control_client_timeouts(c);
 	log_debug("control: client %llu connected: pid %ld uid %lu gid %lu%s",
-	    (unsigned long long)c->id, (long)c->pid, (unsigned long)c->uid,
-	    (unsigned long)c->gid, c->member ? " (control-group)" : "");
+	    (unsigned long long)c->id, (long)c->peer.pid,
+	    (unsigned long)c->peer.uid, (unsigned long)c->gid,
+	    c->peer.member ? " (control-group)" : "");
 	return;
 fail:
 	if (c == NULL || c->bev == NULL)
@@ -553,20 +614,25 @@ control_resume_cb(evutil_socket_t fd, short events, void *arg)
 		evconnlistener_enable(ctl->listener);
 }
 
+/*
+ * accept() failed for another reason than a signal or a client gone
+ * already: out of descriptors (EMFILE, ENFILE) or memory, most likely.
+ * The connection stays in the backlog, so the listener would fire again
+ * at once: stop listening for a second instead of spinning.
+ */
 static void
 control_accept_error_cb(struct evconnlistener *l, void *arg)
 {
 	struct control	*ctl = arg;
 	struct timeval	 tv = { 1, 0 };
 	int		 error = EVUTIL_SOCKET_ERROR();
+	char		 why[128];
 
-	log_warnx("control: accept: %s", evutil_socket_error_to_string(error));
-	if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
-	    error == ENOMEM) {
-		/* Out of descriptors: try again in a second, not in a loop. */
-		evconnlistener_disable(l);
-		evtimer_add(&ctl->ev_resume, &tv);
-	}
+	snprintf(why, sizeof(why), "accept: %s; trying again every second",
+	    evutil_socket_error_to_string(error));
+	control_refused(ctl, why);
+	evconnlistener_disable(l);
+	evtimer_add(&ctl->ev_resume, &tv);
 }
 
 static int

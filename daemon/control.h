@@ -5,7 +5,10 @@
 #ifndef DAEMON_CONTROL_H
 #define DAEMON_CONTROL_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -26,6 +29,36 @@ struct control_cmd {
 
 /* control-cmd.c: NULL-terminated by name. */
 extern const struct control_cmd control_cmds[];
+
+/* Who sent a request: SO_PEERCRED, and whether a control-group member. */
+struct control_peer {
+	pid_t		 pid;
+	uid_t		 uid;
+	uid_t		 self;		/* the daemon's effective uid */
+	bool		 member;
+};
+
+/* A request line that passed every check, ready to run. */
+struct control_request {
+	json_t				*msg;	/* the decoded line */
+	json_t				*id;	/* borrowed from msg; may be NULL */
+	const struct control_cmd	*cmd;
+	json_t				*args;	/* an object, new reference */
+};
+
+/* control-request.c */
+const struct control_cmd *control_cmd_find(const char *name);
+/*
+ * One received line (without its '\n'; a trailing '\r' is ignored),
+ * decoded and checked against the peer's rights.  1: req is filled, run
+ * req->cmd, then control_request_clear(); 0: a blank line, no request
+ * and no reply; -1: *reply is the error to send (a new reference, NULL
+ * only when out of memory) and req is empty.
+ */
+int		 control_request_parse(const char *line, size_t len,
+		    const struct control_peer *, struct control_request *req,
+		    json_t **reply);
+void		 control_request_clear(struct control_request *);
 
 /* Listens on path (mode 0660, group) or on the socket systemd passed. */
 struct control	*control_new(struct daemon *, const char *path,

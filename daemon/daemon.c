@@ -153,12 +153,18 @@ daemon_uses(const struct daemon *d, enum challenge_type type, bool standalone)
  * while it is built and sent; glibc keeps those pages, and the resident
  * size of an idle daemon would stay at its peak.
  */
-static void
-daemon_trim_cb(evutil_socket_t fd, short what, void *arg)
+void
+daemon_trim(void)
 {
 #ifdef HAVE_MALLOC_TRIM
 	malloc_trim(0);
 #endif
+}
+
+static void
+daemon_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_trim();
 }
 
 void
@@ -259,8 +265,9 @@ daemon_start(struct daemon *d, char **cause)
 	    "" : "s", d->ncas, d->ncas == 1 ? "" : "s",
 	    d->conf->daemon.control_socket);
 	sd_notify(0, "READY=1");
-	/* Reading the config and every state.json left garbage behind. */
-	daemon_trim_later(d);
+	/* Reading the config and every state.json left garbage behind; now,
+	 * not later: a timer would be a wake-up of an idle daemon. */
+	daemon_trim();
 	return 0;
 }
 

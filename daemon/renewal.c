@@ -274,27 +274,6 @@ polled_too_long(struct renewal *r, const struct acme_response *resp,
 	return true;
 }
 
-static const char *
-json_str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-/* "detail" of an authorization's failed challenge, for the error line. */
-static const char *
-authz_problem(const json_t *authz)
-{
-	json_t		*ch;
-	size_t		 i;
-	const char	*d;
-
-	json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
-		if ((d = json_str(json_object_get(ch, "error"), "detail")) != NULL)
-			return d;
-	}
-	return "no detail given";
-}
-
 /* --- download and install ------------------------------------------ */
 
 static void
@@ -423,16 +402,17 @@ download_send(struct renewal *r)
 static void
 order_advance(struct renewal *r, const struct acme_response *resp)
 {
-	const char	*status = json_str(resp->body, "status");
-	const char	*url;
-	struct timeval	 tv = { 0, 0 };
-	char		 why[128];
+	struct acme_order	 o;
+	const char		*status;
+	struct timeval		 tv = { 0, 0 };
+	char			 why[128];
 
-	if (status == NULL) {
+	acme_order_parse(resp->body, &o);
+	if ((status = o.status) == NULL) {
 		renewal_fail(r, "order %s: answer has no status", r->order_url);
 	} else if (strcmp(status, "valid") == 0) {
-		if ((url = json_str(resp->body, "certificate")) == NULL ||
-		    (r->cert_url = strdup(url)) == NULL) {
+		if (o.certificate == NULL ||
+		    (r->cert_url = strdup(o.certificate)) == NULL) {
 			renewal_fail(r, "order %s is valid but names no "
 			    "certificate", r->order_url);
 			return;
@@ -713,23 +693,13 @@ authz_unpublish(struct authz *a)
 
 /* Publishes the answer to the configured challenge, then responds. */
 static void
-authz_answer(struct authz *a, const json_t *authz)
+authz_answer(struct authz *a, const struct acme_authz *az)
 {
 	struct renewal	*r = a->r;
 	const char	*want = challenge_type_names[r->cert->conf->challenge];
-	json_t		*ch;
-	const char	*type, *token = NULL, *url = NULL;
+	const char	*token = az->token, *url = az->chall_url;
 	char		*keyauth, *cause = NULL;
-	size_t		 i;
 
-	json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
-		if ((type = json_str(ch, "type")) != NULL &&
-		    strcmp(type, want) == 0) {
-			token = json_str(ch, "token");
-			url = json_str(ch, "url");
-			break;
-		}
-	}
 	if (token == NULL || url == NULL) {
 		renewal_fail(r, "%s: the CA offers no %s challenge for this "
 		    "name", a->identifier, want);
@@ -757,18 +727,20 @@ authz_answer(struct authz *a, const json_t *authz)
 static void
 authz_fetched_cb(const struct acme_response *resp, void *arg)
 {
-	struct authz	*a = arg;
-	struct renewal	*r = a->r;
-	const char	*status, *value;
+	struct authz		*a = arg;
+	struct renewal		*r = a->r;
+	struct acme_authz	 az;
+	const char		*status;
 
 	a->op = NULL;
 	if (renewal_failed_answer(r, resp, a->url))
 		return;
-	status = json_str(resp->body, "status");
+	acme_authz_parse(resp->body,
+	    challenge_type_names[r->cert->conf->challenge], &az);
+	status = az.status;
 	if (a->identifier == NULL) {
-		value = json_str(json_object_get(resp->body, "identifier"),
-		    "value");
-		a->identifier = strdup(value != NULL ? value : a->url);
+		a->identifier = strdup(az.identifier != NULL ? az.identifier :
+		    a->url);
 		if (a->identifier == NULL) {
 			renewal_fail(r, "out of memory");
 			return;
@@ -779,12 +751,12 @@ authz_fetched_cb(const struct acme_response *resp, void *arg)
 	else if (strcmp(status, "valid") == 0)
 		authz_valid(a);
 	else if (strcmp(status, "pending") == 0 && a->token == NULL)
-		authz_answer(a, resp->body);
+		authz_answer(a, &az);
 	else if (strcmp(status, "pending") == 0)
 		authz_poll_later(a, resp);
 	else if (strcmp(status, "invalid") == 0)
 		renewal_fail(r, "%s: validation failed: %s", a->identifier,
-		    authz_problem(resp->body));
+		    az.problem != NULL ? az.problem : "no detail given");
 	else
 		renewal_fail(r, "%s: authorization is %s", a->identifier,
 		    status);
@@ -802,18 +774,18 @@ authz_fetch(struct authz *a)
 /* --- the order ------------------------------------------------------ */
 
 static int
-renewal_take_authz(struct renewal *r, const json_t *list)
+renewal_take_authz(struct renewal *r, const struct acme_order *o)
 {
 	json_t	*v;
 	size_t	 i;
 
-	if ((r->nauthz = json_array_size(list)) == 0)
+	if ((r->nauthz = o->nauthz) == 0)
 		return 0;
 	if ((r->authz = calloc(r->nauthz, sizeof(*r->authz))) == NULL) {
 		r->nauthz = 0;
 		return -1;
 	}
-	json_array_foreach(list, i, v) {
+	json_array_foreach(o->authz, i, v) {
 		r->authz[i].r = r;
 		evtimer_assign(&r->authz[i].timer, r->cert->d->base,
 		    authz_poll_cb, &r->authz[i]);
@@ -827,24 +799,24 @@ renewal_take_authz(struct renewal *r, const json_t *list)
 static void
 order_created_cb(const struct acme_response *resp, void *arg)
 {
-	struct renewal	*r = arg;
-	const char	*finalize, *status;
-	size_t		 i;
+	struct renewal		*r = arg;
+	struct acme_order	 o;
+	const char		*status;
+	size_t			 i;
 
 	r->op = NULL;
 	if (renewal_failed_answer(r, resp, NULL))
 		return;
-	finalize = json_str(resp->body, "finalize");
-	status = json_str(resp->body, "status");
-	if (resp->location == NULL || finalize == NULL || status == NULL ||
+	acme_order_parse(resp->body, &o);
+	status = o.status;
+	if (resp->location == NULL || o.finalize == NULL || status == NULL ||
 	    (r->order_url = strdup(resp->location)) == NULL ||
-	    (r->finalize_url = strdup(finalize)) == NULL) {
+	    (r->finalize_url = strdup(o.finalize)) == NULL) {
 		renewal_fail(r, "newOrder answer lacks Location, status or "
 		    "finalize");
 		return;
 	}
-	if (renewal_take_authz(r, json_object_get(resp->body,
-	    "authorizations")) == -1) {
+	if (o.authz_bad || renewal_take_authz(r, &o) == -1) {
 		renewal_fail(r, "newOrder answer has bad authorizations");
 		return;
 	}

@@ -131,6 +131,9 @@ units_job_result(struct units_job *job, const char *error)
 }
 
 /* The current unit failed for the reason fmt says. */
+static void	units_job_failf(struct units_job *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 static void
 units_job_failf(struct units_job *job, const char *fmt, ...)
 {

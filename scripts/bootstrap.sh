@@ -4,9 +4,11 @@
 #
 #   demo  install packages, build in build/, run scripts/demo.sh
 #   test  install packages, build in build/ and `make check` there, then the
-#         same with AddressSanitizer/UBSan in build-asan/; prints both
-#         results and a last line "N passed, N failed" over both; exits
-#         non-zero when anything failed.
+#         same with AddressSanitizer/UBSan in build-asan/, then the libFuzzer
+#         targets with clang in build-fuzz/, each run for FUZZ_SECONDS
+#         (default 12) and counted as one test; prints the three results
+#         and a last line "N passed, N failed" over all; exits non-zero
+#         when anything failed.
 #
 # Packages are only installed when one is missing, so a second run skips
 # apt entirely (BOOTSTRAP_FORCE_APT=1 runs apt anyway).
@@ -18,6 +20,8 @@ PACKAGES=(
 	build-essential autoconf automake pkg-config
 	libssl-dev libcurl4-openssl-dev libevent-dev libjansson-dev
 	libsystemd-dev libinih-dev libldns-dev libcmocka-dev
+	# the fuzzers (tests/fuzz/): clang and its libFuzzer runtime
+	clang libclang-rt-14-dev
 	# the peers of the integration tests
 	pebble bind9 bind9-utils bind9-dnsutils prometheus
 	# tests/integration tools: curl/openssl/jq/ss everywhere, busybox
@@ -146,6 +150,31 @@ check() {
 	SUMMARY+=("$name: $line")
 }
 
+# fuzz NAME DIR: tests/fuzz/run.sh over the targets built in DIR, each
+# for FUZZ_SECONDS; its "N passed, N failed" (one test per target) joins
+# the totals.  leaks: 0 where LeakSanitizer cannot run (see lsan_works).
+fuzz() {
+	local name=$1 dir=$2 leaks=$3 rc=0 line p f
+
+	echo
+	echo "bootstrap: fuzzing in $dir ($name)"
+	FUZZ_LEAKS=$leaks tests/fuzz/run.sh "$dir" "${FUZZ_SECONDS:-12}" 2>&1 |
+		tee "$dir/fuzz.log" || rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/fuzz.log" | tail -n 1 || true)
+	if [ -n "$line" ]; then
+		p=${line%% passed*}
+		f=${line#*, }
+		f=${f%% failed}
+	else
+		p=0
+		f=1
+		line="no results (tests/fuzz/run.sh exit status $rc)"
+	fi
+	TOTAL_PASSED=$((TOTAL_PASSED + p))
+	TOTAL_FAILED=$((TOTAL_FAILED + f))
+	SUMMARY+=("$name: $line")
+}
+
 install_packages
 echo "bootstrap: autoreconf -fi"
 autoreconf -fi
@@ -167,11 +196,13 @@ test)
 	fi
 	if lsan_works; then
 		asan_options=detect_leaks=1
+		fuzz_leaks=1
 	else
 		# LeakSanitizer cannot run here (see lsan_works): leak checks
 		# would fail every sanitized test for a reason unrelated to it.
 		echo "bootstrap: LeakSanitizer does not work on this machine; leak checks off"
 		asan_options=detect_leaks=0
+		fuzz_leaks=0
 	fi
 	echo
 	echo "bootstrap: building with sanitizers in build-asan/"
@@ -182,6 +213,15 @@ test)
 	else
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		SUMMARY+=("build-asan: the sanitizer build failed")
+	fi
+	echo
+	echo "bootstrap: building the fuzzers with clang in build-fuzz/"
+	if build build-fuzz CC=clang --enable-fuzzers; then
+		fuzz "build-fuzz (libFuzzer, ${FUZZ_SECONDS:-12} s per target)" \
+			build-fuzz "$fuzz_leaks"
+	else
+		TOTAL_FAILED=$((TOTAL_FAILED + 1))
+		SUMMARY+=("build-fuzz: the clang build of the fuzzers failed")
 	fi
 	echo
 	echo "bootstrap: results"

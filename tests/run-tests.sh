@@ -17,6 +17,7 @@
 #
 # Environment: SRCDIR (source tree; default: this script's parent dir),
 # ACME_RENEWD, ACMECTL (absolute paths, passed on to the integration tests),
+# HELPERS (where the tests/helpers programs are; default BUILDDIR/tests/helpers),
 # TESTS, KEEP=1 (integration tests keep their directories),
 # INTEGRATION_JOBS (default 2), INTEGRATION_TIMEOUT (seconds, default 300).
 #
@@ -41,6 +42,7 @@ failed=0
 export SRCDIR
 export ACME_RENEWD="${ACME_RENEWD:-$builddir/acme-renewd}"
 export ACMECTL="${ACMECTL:-$builddir/acmectl}"
+export HELPERS="${HELPERS:-$builddir/tests/helpers}"
 
 rm -rf "$results"
 mkdir -p "$results" || exit 1

@@ -182,4 +182,46 @@ void		 acme_client_unstage_key(struct acme_client *);
 int		 acme_links(const struct acme_response *, const char *rel,
 		    struct strlist *out);
 
+/*
+ * The documents a CA sends, parsed apart from any transfer (so that
+ * tests/fuzz/fuzz_acme.c can feed them hostile bytes).
+ */
+#define ACME_ERROR_NS	"urn:ietf:params:acme:error:"
+/* A directory (§7.1.1): a new reference, NULL unless a JSON object with
+ * newNonce, newAccount and newOrder (then *why, if not NULL, says what it
+ * is instead: "not JSON: ...", malloc'd). */
+json_t		*acme_directory_parse(const char *body, size_t len, char **why);
+/*
+ * resp->status, raw, raw_len and content_type in; body (a new reference
+ * the caller drops), problem_type and error out: for an error status the
+ * problem document (RFC 7807, §6.7) in one line, and for a success whose
+ * JSON does not parse the parser's reason, *errbuf malloc'd.
+ */
+void		 acme_response_parse(const char *ca, const char *url,
+		    struct acme_response *resp, char **errbuf);
+
+/* order.c: what the state machine reads of an order and an authorization;
+ * strings borrowed from the body, NULL when absent or not strings. */
+struct acme_order {
+	const char	*status;
+	const char	*finalize;
+	const char	*certificate;
+	const json_t	*authz;		/* "authorizations", NULL if no array */
+	size_t		 nauthz;
+	bool		 authz_bad;	/* an authorization is not a string */
+};
+
+struct acme_authz {
+	const char	*status;
+	const char	*identifier;	/* identifier.value */
+	const char	*token;		/* of the first challenge of the */
+	const char	*chall_url;	/* type asked for */
+	const char	*problem;	/* the first challenge error's detail */
+};
+
+void		 acme_order_parse(const json_t *body, struct acme_order *);
+/* want: "http-01", "dns-01", "tls-alpn-01". */
+void		 acme_authz_parse(const json_t *body, const char *want,
+		    struct acme_authz *);
+
 #endif

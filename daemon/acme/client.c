@@ -35,7 +35,7 @@
 
 #define NONCE_POOL		8
 #define BADNONCE_RETRIES	5
-#define ERR_PREFIX		"urn:ietf:params:acme:error:"
+#define ERR_PREFIX		ACME_ERROR_NS
 
 const char *const acme_endpoint_names[ACME_EP__MAX] = {
 	[ACME_EP_DIRECTORY] = "directory",
@@ -112,6 +112,8 @@ struct acme_op {
 
 static void	client_setup(struct acme_client *);
 static void	op_send(struct acme_op *);
+static void	op_fail(struct acme_op *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 static void	account_done_cb(const struct acme_response *, void *);
 
 /* A log line about this CA: tagged ACME_RENEWD_CA=<name>. */
@@ -307,10 +309,6 @@ response_build(const struct acme_client *c, const char *url,
     const struct http_response *hr, struct acme_response *resp,
     char **errbuf)
 {
-	const char	*type = NULL, *detail = NULL;
-	json_error_t	 jerr;
-	bool		 ok = hr->status >= 200 && hr->status < 300;
-
 	memset(resp, 0, sizeof(*resp));
 	*errbuf = NULL;
 	resp->status = hr->status;
@@ -326,11 +324,24 @@ response_build(const struct acme_client *c, const char *url,
 		resp->error = *errbuf != NULL ? *errbuf : hr->error;
 		return;
 	}
-	if (hr->content_type != NULL && strstr(hr->content_type, "json") != NULL &&
-	    (resp->body = json_loadb(hr->body, hr->body_len, 0, &jerr)) == NULL &&
-	    ok) {
+	acme_response_parse(c->name, url, resp, errbuf);
+}
+
+void
+acme_response_parse(const char *ca, const char *url,
+    struct acme_response *resp, char **errbuf)
+{
+	const char	*type = NULL, *detail = NULL;
+	json_error_t	 jerr;
+	bool		 ok = resp->status >= 200 && resp->status < 300;
+
+	*errbuf = NULL;
+	if (resp->content_type != NULL &&
+	    strstr(resp->content_type, "json") != NULL &&
+	    (resp->body = json_loadb(resp->raw, resp->raw_len, 0,
+	    &jerr)) == NULL && ok) {
 		*errbuf = xasprintf("CA %s sent malformed JSON (HTTP %ld) for %s: "
-		    "%s at line %d, column %d", c->name, hr->status, url,
+		    "%s at line %d, column %d", ca, resp->status, url,
 		    jerr.text, jerr.line, jerr.column);
 		resp->error = *errbuf != NULL ? *errbuf : "malformed JSON";
 		return;
@@ -343,7 +354,7 @@ response_build(const struct acme_client *c, const char *url,
 	}
 	resp->problem_type = type;
 	*errbuf = xasprintf("CA %s answered HTTP %ld for %s%s%s%s%s",
-	    c->name, hr->status, url, type != NULL ? ": " : "",
+	    ca, resp->status, url, type != NULL ? ": " : "",
 	    type != NULL ? type + (strncmp(type, ERR_PREFIX,
 	    strlen(ERR_PREFIX)) == 0 ? strlen(ERR_PREFIX) : 0) : "",
 	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
@@ -970,27 +981,25 @@ account_done_cb(const struct acme_response *resp, void *arg)
 		op_send(op);
 }
 
-/* The directory, whatever its Content-Type says; NULL with *err. */
-static json_t *
-directory_parse(const struct acme_client *c, const struct http_response *hr,
-    char **err)
+json_t *
+acme_directory_parse(const char *body, size_t len, char **why)
 {
 	json_t		*dir;
 	json_error_t	 jerr;
 
-	if ((dir = json_loadb(hr->body, hr->body_len, 0, &jerr)) == NULL) {
-		*err = xasprintf("CA %s: directory %s is not JSON: %s at line "
-		    "%d, column %d", c->name, c->conf->directory, jerr.text,
-		    jerr.line, jerr.column);
+	if ((dir = json_loadb(body, len, 0, &jerr)) == NULL) {
+		if (why != NULL)
+			*why = xasprintf("not JSON: %s at line %d, column %d",
+			    jerr.text, jerr.line, jerr.column);
 		return NULL;
 	}
 	if (!json_is_object(dir) ||
 	    !json_is_string(json_object_get(dir, "newNonce")) ||
 	    !json_is_string(json_object_get(dir, "newAccount")) ||
 	    !json_is_string(json_object_get(dir, "newOrder"))) {
-		*err = xasprintf("CA %s: directory %s is not an ACME "
-		    "directory (no newNonce, newAccount, newOrder)",
-		    c->name, c->conf->directory);
+		if (why != NULL)
+			*why = xasprintf("not an ACME directory (no newNonce, "
+			    "newAccount, newOrder)");
 		json_decref(dir);
 		return NULL;
 	}
@@ -1008,12 +1017,15 @@ directory_done_cb(const struct http_response *hr, void *arg)
 	c->setup_xfer = NULL;
 	client_count(c, ACME_EP_DIRECTORY, hr);
 	response_build(c, c->conf->directory, hr, &resp, &err);
-	if (resp.error == NULL)
-		dir = directory_parse(c, hr, &why);
+	if (resp.error == NULL &&
+	    (dir = acme_directory_parse(hr->body, hr->body_len, &why)) == NULL) {
+		free(err);
+		err = xasprintf("CA %s: directory %s is %s", c->name,
+		    c->conf->directory, why != NULL ? why : "unusable");
+		resp.error = err != NULL ? err : "directory failed";
+	}
 	json_decref(resp.body);
 	if (dir == NULL) {
-		if (resp.error == NULL)
-			resp.error = why != NULL ? why : "directory failed";
 		log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name }, "%s",
 		    resp.error);
 		c->state = CLIENT_IDLE;

@@ -237,6 +237,38 @@ dnsprop_query_matches(const struct dnsprop_query *q, const ldns_pkt *pkt)
 	    ldns_rr_owner(q->question)) == 0;
 }
 
+/*
+ * RFC 8945 §5.1: one TSIG at most, the last RR of the message.  ldns
+ * 1.8.3's ldns_wire2pkt() keeps the last TSIG it reads and leaks the
+ * others, so a message with two is refused before ldns sees it whole.
+ */
+ldns_status
+dnsprop_wire2pkt(ldns_pkt **pkt, const uint8_t *wire, size_t len)
+{
+	ldns_rr		*rr;
+	size_t		 pos = LDNS_HEADER_SIZE, i;
+	unsigned	 before, ntsig = 0;
+
+	*pkt = NULL;
+	if (len < LDNS_HEADER_SIZE)
+		return LDNS_STATUS_WIRE_INCOMPLETE_HEADER;
+	/* ldns_wire2rr() walks each RR; of the sections, it tells the
+	 * question (no TTL, no rdata) from the rest only. */
+	before = LDNS_QDCOUNT(wire) + LDNS_ANCOUNT(wire) + LDNS_NSCOUNT(wire);
+	for (i = 0; i < before + LDNS_ARCOUNT(wire); i++) {
+		if (ldns_wire2rr(&rr, wire, len, &pos, i < LDNS_QDCOUNT(wire) ?
+		    LDNS_SECTION_QUESTION : i < before ? LDNS_SECTION_ANSWER :
+		    LDNS_SECTION_ADDITIONAL) != LDNS_STATUS_OK)
+			break;	/* ldns_wire2pkt() says what is wrong */
+		if (i >= before && ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG)
+			ntsig++;
+		ldns_rr_free(rr);
+		if (ntsig > 1)
+			return LDNS_STATUS_ERR;
+	}
+	return ldns_wire2pkt(pkt, wire, len);
+}
+
 static void
 dnsprop_query_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -256,7 +288,7 @@ dnsprop_query_read_cb(evutil_socket_t fd, short what, void *arg)
 			free(error);
 			return;
 		}
-		if (ldns_wire2pkt(&pkt, buf, n) != LDNS_STATUS_OK) {
+		if (dnsprop_wire2pkt(&pkt, buf, n) != LDNS_STATUS_OK) {
 			log_debug("dns: unparsable answer from %s", q->server);
 			continue;
 		}

@@ -38,6 +38,9 @@ ldns_pkt *dnsprop_pkt_query(const char *name, ldns_rr_type, bool rd);
 const char *dnsprop_rcode_name(int rcode);
 /* An A or AAAA rdata as "ADDR:PORT", malloc'd; NULL if neither. */
 char	*dnsprop_rdf_addr(const ldns_rdf *, int port);
+/* ldns_wire2pkt() for a message from the network: also refuses more
+ * than one TSIG RR (ldns would leak all but one). */
+ldns_status dnsprop_wire2pkt(ldns_pkt **, const uint8_t *wire, size_t len);
 /* The owner of the first SOA in the answer, else authority; malloc'd. */
 char	*dnsprop_soa_owner(const ldns_pkt *);
 

@@ -279,6 +279,63 @@ rfc2136_b64_decode(const char *b64, unsigned char **out, int *outlen)
 	return 0;
 }
 
+/* The value of a base64 digit, -1 for anything else. */
+static int
+rfc2136_b64_digit(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	return c == '/' ? 63 : -1;
+}
+
+/*
+ * The secret without the white space BIND allows inside it, or NULL
+ * unless the rest is strict base64 (RFC 4648 §3.5): the alphabet, whole
+ * groups of four, '=' only as the last one or two, and the bits a
+ * padded group leaves over all zero.  ldns decodes it that strictly
+ * when it signs; OpenSSL's decoder alone would take more (it stops
+ * quietly at a '-', for one), and a key file that passes the
+ * configuration check must not fail at the first renewal.
+ */
+static char *
+rfc2136_secret_canon(const char *s)
+{
+	size_t	 len = strlen(s), n = 0, pad = 0, i;
+	char	*out;
+	int	 c;
+
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=')
+			pad++;
+		else if (pad > 0 || rfc2136_b64_digit(c) == -1)
+			goto bad;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	if (n == 0 || n % 4 != 0 || pad > 2)
+		goto bad;
+	/* "xy==": the last 4 bits of y are left over; "xyz=": 2 of z. */
+	if ((pad == 1 && (rfc2136_b64_digit(out[n - 2]) & 0x3) != 0) ||
+	    (pad == 2 && (rfc2136_b64_digit(out[n - 3]) & 0xf) != 0))
+		goto bad;
+	return out;
+bad:
+	OPENSSL_cleanse(out, len + 1);
+	free(out);
+	return NULL;
+}
+
 /* "algorithm X;" or "secret "X";" inside the braces; -1 on error. */
 static int
 rfc2136_key_stmt(struct rfc2136_lex *lx, const char *name, char **alg,
@@ -380,6 +437,7 @@ rfc2136_key_make(const char *path, const char *name, const char *alg,
 	struct rfc2136_key		*k = NULL;
 	ldns_rdf			*dname = NULL;
 	unsigned char			*raw = NULL;
+	char				*canon = NULL;
 	int				 rawlen = 0;
 	size_t				 i;
 
@@ -398,7 +456,8 @@ rfc2136_key_make(const char *path, const char *name, const char *alg,
 		    "hmac-sha224, hmac-sha1 or hmac-md5)", path, name, alg);
 		goto out;
 	}
-	if (rfc2136_b64_decode(secret, &raw, &rawlen) == -1) {
+	if ((canon = rfc2136_secret_canon(secret)) == NULL ||
+	    rfc2136_b64_decode(canon, &raw, &rawlen) == -1) {
 		*cause = xasprintf("%s: key \"%s\": the secret is not valid "
 		    "base64", path, name);
 		goto out;
@@ -411,7 +470,7 @@ rfc2136_key_make(const char *path, const char *name, const char *alg,
 	if ((k = calloc(1, sizeof(*k))) == NULL ||
 	    (k->name = ldns_rdf2str(dname)) == NULL ||
 	    (k->algorithm = strdup(a->wire)) == NULL ||
-	    (k->secret = strdup(secret)) == NULL) {
+	    (k->secret = strdup(canon)) == NULL) {
 		*cause = xasprintf("out of memory");
 		rfc2136_key_free(k);
 		k = NULL;
@@ -422,6 +481,7 @@ rfc2136_key_make(const char *path, const char *name, const char *alg,
 	k->digest = a->digest;
 out:
 	ldns_rdf_deep_free(dname);
+	rfc2136_wipe_free(canon);
 	if (raw != NULL) {
 		OPENSSL_cleanse(raw, rawlen);
 		free(raw);
@@ -751,6 +811,7 @@ rfc2136_tsig_verify(const ldns_pkt *pkt, const uint8_t *wire, size_t len,
 {
 	const struct rfc2136_alg	*a;
 	ldns_pkt			*copy;
+	ldns_rr				*tsig;
 	bool				 ok;
 
 	if (ldns_pkt_tsig(pkt) == NULL) {
@@ -770,7 +831,13 @@ rfc2136_tsig_verify(const ldns_pkt *pkt, const uint8_t *wire, size_t len,
 		*why = "out of memory";
 		return -1;
 	}
+	tsig = ldns_pkt_tsig(copy);
 	ok = ldns_pkt_tsig_verify(copy, wire, len, k->name, k->secret, prior);
+	/* ldns 1.8.3 takes the TSIG out of the packet and does not put it
+	 * back when it cannot compute the MAC (an algorithm it does not
+	 * know, a malformed answer): it is ours to free then. */
+	if (ldns_pkt_tsig(copy) == NULL)
+		ldns_rr_free(tsig);
 	ldns_pkt_free(copy);
 	if (!ok) {
 		*why = "the answer's TSIG signature does not verify";

@@ -444,6 +444,47 @@ test_key_errors(void **state)
 	    "one key per file");
 }
 
+/*
+ * Found by tests/fuzz/fuzz_tsigkey.c: OpenSSL's base64 decoder stops
+ * quietly at a '-', so "rIdu-md5..." passed the check while ldns could
+ * not sign with it.  The secret is strict base64 now, with the white
+ * space BIND allows in it taken out; what parses, signs.
+ */
+static void
+test_key_secret_strict(void **state)
+{
+	static const char *const bad[] = {
+		"rIdu-md5Fr3WV",		/* OpenSSL: "rIdu" */
+		"ffPl=ffPl",			/* padding in the middle */
+		"ffPlB",			/* not whole groups of four */
+		"ffPlB===",			/* three '=' */
+		"ffPl\\x89",			/* not the alphabet */
+		"ffPl_-Bw",			/* base64url, not base64 */
+		"rId=",				/* d's last 2 bits set */
+		"ffPlBx==",			/* x's last 4 bits set */
+	};
+	struct rfc2136_key	*k;
+	ldns_pkt		*pkt;
+	char			 text[256], *cause;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "key k { algorithm hmac-sha256; "
+		    "secret \"%s\"; };", bad[i]);
+		key_error(text, "the secret is not valid base64");
+	}
+	k = parse("key k { algorithm hmac-sha256; secret \"ffPl B/K2\n"
+	    "\t5D4OxXFOKUHHDA==\"; };", &cause);
+	if (k == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(k->secret, "ffPlB/K25D4OxXFOKUHHDA==");
+	assert_non_null(pkt = ldns_pkt_new());
+	ldns_pkt_set_id(pkt, 7);
+	assert_int_equal(rfc2136_tsig_sign(pkt, k), 0);
+	ldns_pkt_free(pkt);
+	rfc2136_key_free(k);
+}
+
 static void
 test_key_load(void **state)
 {
@@ -599,6 +640,86 @@ test_tsig_answer(void **state)
 	free(wire);
 	ldns_pkt_free(resp);
 	ldns_pkt_free(req);
+	rfc2136_key_free(k);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_tsigkey.c: an answer signed with an algorithm
+ * ldns cannot compute (hmac-sha384 where the key is hmac-sha256) made
+ * ldns_pkt_tsig_verify() drop the packet's TSIG without freeing it, a
+ * leak per answer (LeakSanitizer fails this test in the sanitizer build).
+ * It is refused, with why, and nothing leaks.
+ */
+static void
+test_tsig_answer_foreign_alg(void **state)
+{
+	struct rfc2136_key	*k, *other;
+	ldns_pkt		*resp, *back = NULL;
+	uint8_t			*wire = NULL;
+	size_t			 len;
+	const char		*why = NULL;
+	char			*cause;
+
+	assert_non_null(k = parse(keygen_sha256, &cause));
+	assert_non_null(other = parse("key \"acme-key\" { algorithm "
+	    "hmac-sha384; secret \"" SECRET "\"; };", &cause));
+	resp = ldns_pkt_new();
+	ldns_pkt_set_id(resp, 99);
+	ldns_pkt_set_qr(resp, true);
+	ldns_pkt_set_opcode(resp, LDNS_PACKET_UPDATE);
+	assert_int_equal(rfc2136_tsig_sign_hmac(resp, other, NULL), 0);
+	assert_int_equal(ldns_pkt2wire(&wire, resp, &len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_wire2pkt(&back, wire, len), LDNS_STATUS_OK);
+	assert_int_equal(rfc2136_tsig_verify(back, wire, len, k, NULL, &why),
+	    -1);
+	assert_non_null(why);
+	/* The answer itself is untouched: still signed. */
+	assert_non_null(ldns_pkt_tsig(back));
+	ldns_pkt_free(back);
+	ldns_pkt_free(resp);
+	free(wire);
+	rfc2136_key_free(other);
+	rfc2136_key_free(k);
+}
+
+/*
+ * Found by tests/fuzz/fuzz_tsigkey.c: ldns_wire2pkt() keeps the last of
+ * several TSIG RRs and leaks the others, a leak per such answer from the
+ * network.  dnsprop_wire2pkt() refuses a second TSIG (RFC 8945 allows
+ * one) and parses everything else as ldns does.
+ */
+static void
+test_wire2pkt_tsig_once(void **state)
+{
+	struct rfc2136_key	*k;
+	ldns_pkt		*p, *back;
+	uint8_t			*wire = NULL, *two;
+	size_t			 len;
+	char			*cause;
+
+	assert_non_null(k = parse(keygen_sha256, &cause));
+	p = ldns_pkt_new();
+	ldns_pkt_set_id(p, 77);
+	ldns_pkt_set_qr(p, true);
+	assert_int_equal(rfc2136_tsig_sign_hmac(p, k, NULL), 0);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_int_equal(dnsprop_wire2pkt(&back, wire, len), LDNS_STATUS_OK);
+	assert_non_null(ldns_pkt_tsig(back));
+	ldns_pkt_free(back);
+
+	/* The same TSIG twice: ARCOUNT 2, the RR repeated. */
+	assert_true(LDNS_ARCOUNT(wire) == 1);
+	assert_non_null(two = malloc(2 * len));
+	memcpy(two, wire, len);
+	memcpy(two + len, wire + LDNS_HEADER_SIZE, len - LDNS_HEADER_SIZE);
+	ldns_write_uint16(two + LDNS_ARCOUNT_OFF, 2);
+	back = (ldns_pkt *)1;
+	assert_int_not_equal(dnsprop_wire2pkt(&back, two,
+	    2 * len - LDNS_HEADER_SIZE), LDNS_STATUS_OK);
+	assert_null(back);
+	free(two);
+	free(wire);
+	ldns_pkt_free(p);
 	rfc2136_key_free(k);
 }
 
@@ -1305,9 +1426,12 @@ main(void)
 		cmocka_unit_test(test_key_algorithms),
 		cmocka_unit_test(test_key_comments_and_layout),
 		cmocka_unit_test(test_key_errors),
+		cmocka_unit_test(test_key_secret_strict),
 		cmocka_unit_test(test_key_load),
 		cmocka_unit_test(test_tsig_sign),
 		cmocka_unit_test(test_tsig_answer),
+		cmocka_unit_test(test_tsig_answer_foreign_alg),
+		cmocka_unit_test(test_wire2pkt_tsig_once),
 		cmocka_unit_test(test_update_add_delete),
 		cmocka_unit_test(test_update_refused),
 		cmocka_unit_test(test_update_badsig),
