@@ -94,7 +94,7 @@ start_daemon() {
 		if [ -z "$sock_ms" ] && [ -S "$SOCK" ] && "$ACMECTL" -s "$SOCK" version >/dev/null 2>&1; then
 			sock_ms=$(ms_since "$t0")
 		fi
-		if [ -z "$ready_ms" ] && grep -q '^READY=1' "$msgs"; then
+		if [ -z "$ready_ms" ] && grep -q 'READY=1' "$msgs"; then
 			ready_ms=$(ms_since "$t0")
 		fi
 		[ -n "$ready_ms" ] && [ -n "$sock_ms" ] && break
