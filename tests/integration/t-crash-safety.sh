@@ -80,6 +80,10 @@ check_cert() {
 	[ "$ver" -ge "${last_ver[$n]:-0}" ] ||
 		fail "$n ($when): current went back from v${last_ver[$n]} to v$ver"
 	last_ver[$n]=$ver
+	# From here on the version itself, not `current`: after a restart
+	# the daemon renews while we look, and `current` may move on between
+	# two reads.
+	cur=$d/$tgt
 	for f in privkey.pem cert.pem chain.pem fullchain.pem combined.pem; do
 		# -s: exists and is not empty
 		[ -s "$cur/$f" ] ||
