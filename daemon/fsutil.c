@@ -223,7 +223,7 @@ fs_open_component(int dirfd, const char *where, const char *name,
     bool create, mode_t mode, char **cause)
 {
 	struct stat	 sb;
-	int		 fd;
+	int		 fd, saved;
 
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
 		fs_error(cause, EINVAL, "open", where);
@@ -244,17 +244,14 @@ fs_open_component(int dirfd, const char *where, const char *name,
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1) {
+		saved = errno;
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(sb.st_mode)) {
-			if (cause != NULL)
-				cause_set(cause, "open %s: a symbolic link, "
-				    "refused", where);
-			else
-				log_warnx("open %s: a symbolic link, refused",
-				    where);
+			cause_set(cause, "open %s: a symbolic link, refused",
+			    where);
 			errno = ELOOP;
 		} else
-			fs_error(cause, errno, "open", where);
+			fs_error(cause, saved, "open", where);
 	}
 	return fd;
 }
