@@ -216,7 +216,8 @@ out:
 
 /*
  * Opens the component name of dirfd (where names it) as a directory,
- * making it first with create; a symbolic link is refused.
+ * making it first with create if it is missing; a symbolic link is
+ * refused.
  */
 static int
 fs_open_component(int dirfd, const char *where, const char *name,
@@ -229,20 +230,21 @@ fs_open_component(int dirfd, const char *where, const char *name,
 		fs_error(cause, EINVAL, "open", where);
 		return -1;
 	}
-	if (create) {
-		if (mkdirat(dirfd, name, mode) == 0) {
-			/* Make the new entry durable in its parent. */
-			if (fsync(dirfd) == -1) {
-				fs_error(cause, errno, "fsync", where);
-				return -1;
-			}
-		} else if (errno != EEXIST) {
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && create) {
+		if (mkdirat(dirfd, name, mode) == -1 && errno != EEXIST) {
 			fs_error(cause, errno, "mkdir", where);
 			return -1;
 		}
+		/* Make the new entry durable in its parent. */
+		if (fsync(dirfd) == -1) {
+			fs_error(cause, errno, "fsync", where);
+			return -1;
+		}
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
 	if (fd == -1) {
 		saved = errno;
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -263,9 +265,13 @@ fs_open_beneath(const char *base, const char *rel, bool create, mode_t mode,
 	char	*copy, *comp, *save = NULL, *where, *next;
 	int	 dfd, fd, saved;
 
-	if (create && fs_mkdir_p(base, mode, cause) == -1)
-		return -1;
-	if ((dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1 && errno == ENOENT && create) {
+		if (fs_mkdir_p(base, mode, cause) == -1)
+			return -1;
+		dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dfd == -1) {
 		fs_error(cause, errno, "open", base);
 		return -1;
 	}

@@ -23,7 +23,9 @@
 # counts once); exit status 1 when anything failed.
 #
 # Environment: MEMCHECK_DIR (logs and wrappers; default: a directory under
-# BUILDDIR that is replaced at each run), TEST_TIME_SCALE (default 6: the
+# BUILDDIR that is replaced at each run), MEMCHECK_WRAP (the binaries run
+# under valgrind, default "acme-renewd acmectl"; the others run as they
+# are), TEST_TIME_SCALE (default 6: the
 # time limits of lib.sh's wait helpers), INTEGRATION_TIMEOUT (default 900
 # s per test), INTEGRATION_JOBS (default 2), VALGRIND (default valgrind).
 set -u
@@ -70,8 +72,13 @@ exec $valgrind --tool=memcheck --leak-check=full \\
 EOF
 	chmod 755 "$dir/bin/$1"
 }
-wrapper acme-renewd
-wrapper acmectl
+wrap=${MEMCHECK_WRAP:-acme-renewd acmectl}
+for b in acme-renewd acmectl; do
+	case " $wrap " in
+	*" $b "*) wrapper "$b" ;;
+	*) ln -s "$builddir/$b" "$dir/bin/$b" ;;
+	esac
+done
 
 export ACME_RENEWD=$dir/bin/acme-renewd
 export ACMECTL=$dir/bin/acmectl
@@ -79,7 +86,7 @@ export TEST_TIME_SCALE=${TEST_TIME_SCALE:-6}
 export INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-900}
 export SRCDIR=$srcdir
 
-echo "memcheck: $# test(s) under valgrind, logs in $dir/logs"
+echo "memcheck: $# test(s), $wrap under valgrind, logs in $dir/logs"
 TESTS="$*" sh "$srcdir/tests/run-tests.sh" "$dir/run" >"$dir/run.log" 2>&1
 grep -E '^(PASS|FAIL) ' "$dir/run.log" | sed 's/^/  run-tests: /'
 
