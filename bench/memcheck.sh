@@ -24,7 +24,7 @@ t-systemd-unit	runs the installed acme-renewd under systemd in a container, not 
 # acmectl clients come in crowds, each one a valgrind of its own would
 # make seconds of CPU out of every request and measure valgrind.
 DAEMON_ONLY="
-t-ctl-load	100 acmectl status at once
+t-ctl-load	200 acmectl status at once
 t-crash-safety	two clients forcing renewals in a loop, under timeout 20, through 25 restarts
 "
 

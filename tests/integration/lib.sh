@@ -244,18 +244,33 @@ lib_release_ports() {
 	done <"$T/ports"
 }
 
-# free_port: print a port in 20000-60000 that nothing listens on or uses,
-# that this test was not handed before, and that no other test running in
-# parallel reserved (a directory per port under $LIB_PORT_LOCKS, made
-# atomically with mkdir, released at cleanup; stale ones are reclaimed).
+# lib_port_range: where free_port picks, "LOW-HIGH": below the kernel's
+# ephemeral range (ip_local_port_range), where no outgoing connection can
+# take a port between free_port and the bind, when that leaves enough.
+lib_port_range() {
+	local low
+
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=
+	case $low in
+	''|*[!0-9]*) echo 20000-60000 ;;
+	*) [ "$low" -gt 25000 ] && echo "20000-$((low - 1))" || echo 20000-60000 ;;
+	esac
+}
+
+# free_port: print a port (see lib_port_range) that nothing listens on or
+# uses, that this test was not handed before, and that no other test
+# running in parallel reserved (a directory per port under
+# $LIB_PORT_LOCKS, made atomically with mkdir, released at cleanup; stale
+# ones are reclaimed).
 free_port() {
-	local p i used owner
+	local p i used owner range
 
 	mkdir -p "$LIB_PORT_LOCKS"
 	touch "$T/ports"
 	used=$(lib_ports_in_use)
+	range=$(lib_port_range)
 	for i in $(seq 200); do
-		p=$(shuf -i 20000-60000 -n 1)
+		p=$(shuf -i "$range" -n 1)
 		grep -qx "$p" "$T/ports" && continue
 		printf '%s\n' "$used" | grep -qx "$p" && continue
 		if ! mkdir "$LIB_PORT_LOCKS/$p" 2>/dev/null; then
