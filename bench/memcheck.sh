@@ -3,7 +3,7 @@
 # and acmectl under valgrind's memcheck (tests/memcheck.sh does the work:
 # see there).  Fails (exit status 1) when any test fails or any process
 # reports a memory error or a definite or indirect leak, naming the test
-# and printing valgrind's first report.  Takes ~30 min on 2 cores.
+# and printing valgrind's first report.  Takes ~13 min on 2 cores.
 #
 # BUILDDIR: a plain (not sanitized) build; default $ACME_RENEWD's
 # directory, else ./build, else the source tree itself.

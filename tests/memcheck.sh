@@ -158,7 +158,7 @@ for t in "$@"; do
 			extra="$extra, $signalled ended by a signal (leaks not counted)"
 		[ "$unfinished" -eq 0 ] ||
 			extra="$extra, $unfinished killed before their summary"
-		echo "PASS $t ($n processes clean$extra)"
+		echo "PASS $t ($((n - signalled - unfinished)) of $n processes clean$extra)"
 	fi
 done
 echo "$passed passed, $failed failed"
