@@ -25,9 +25,9 @@
 # Environment: MEMCHECK_DIR (logs and wrappers; default: a directory under
 # BUILDDIR that is replaced at each run), MEMCHECK_WRAP (the binaries run
 # under valgrind, default "acme-renewd acmectl"; the others run as they
-# are), TEST_TIME_SCALE (default 6: the
-# time limits of lib.sh's wait helpers), INTEGRATION_TIMEOUT (default 900
-# s per test), INTEGRATION_JOBS (default 2), VALGRIND (default valgrind).
+# are), TEST_TIME_SCALE (default 6: the time limits of lib.sh's wait
+# helpers), INTEGRATION_TIMEOUT (default 900 s per test), INTEGRATION_JOBS
+# (default 2), VALGRIND (default valgrind).
 set -u
 
 if [ $# -lt 2 ]; then
@@ -98,15 +98,24 @@ reports() {
 	function flush() { if (keep) printf "%s@@\n", buf; buf = ""; keep = 0 }
 	/^==[0-9]+== $/ { flush(); next }
 	{ buf = buf $0 "\n" }
-	/Invalid (read|write|free)|uninitialised|Conditional jump|Syscall param|Mismatched free|Source and destination overlap|Argument .* of function|fishy/ { keep = 1 }
+	/Invalid (read|write|free)|uninitialised|Conditional jump|Syscall param|Mismatched free|Source and destination overlap|Argument .* of function|Jump to the invalid address|fishy/ { keep = 1 }
 	/Process terminating with default action of signal ([4-8]|11) / { keep = 1 }
 	/are (definitely|indirectly) lost/ && noleaks == "" { keep = 1 }
 	END { flush() }' "$1"
 }
 
-# first_report LOG [noleaks]
+# first_report LOG [noleaks]; a kind of report the patterns above miss
+# still shows: then the log from its first record on.
 first_report() {
-	reports "$@" | awk '/^@@$/ { exit } { print }' | head -n 60
+	local out
+
+	out=$(reports "$@" | awk '/^@@$/ { exit } { print }' | head -n 60)
+	if [ -n "$out" ]; then
+		printf '%s\n' "$out"
+	else
+		awk 'started { print } /^==[0-9]+== Parent PID:/ { started = 1 }' "$1" |
+			head -n 60
+	fi
 }
 
 passed=0
