@@ -122,7 +122,7 @@ lsan_works() {
 # The integration tests run under valgrind in test mode: issuance by
 # http-01, renewal with a deploy hook, the control commands, dns-01 by
 # RFC 2136 and a reload.
-MEMCHECK_TESTS="t-issue t-deploy-hook t-ctl-commands t-dns01-rfc2136 t-reload"
+MEMCHECK_TESTS=(t-issue t-deploy-hook t-ctl-commands t-dns01-rfc2136 t-reload)
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -204,7 +204,7 @@ test)
 	# runs them all.
 	if [ "$build_ok" = 1 ]; then
 		check_cmd "build under valgrind (memcheck)" build memcheck.log \
-			"$ROOT/tests/memcheck.sh" . $MEMCHECK_TESTS
+			"$ROOT/tests/memcheck.sh" . "${MEMCHECK_TESTS[@]}"
 	fi
 	echo
 	echo "bootstrap: results"
