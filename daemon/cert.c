@@ -10,11 +10,13 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -193,18 +195,21 @@ cert_arm(struct cert *c, time_t when)
 void
 cert_save(struct cert *c)
 {
-	char	*path = cert_state_path(c), *dir, *cause = NULL;
+	char	*dir, *cause = NULL;
+	int	 dfd;
 
 	dir = store_cert_dir(c->d->conf->daemon.state_dir, c->name);
-	if (fs_mkdir_p(dir, 0755, &cause) == -1 ||
-	    state_save(path, &c->st, &cause) == -1) {
+	if ((dfd = store_open_cert_dir(c->d->conf->daemon.state_dir, c->name,
+	    true, &cause)) == -1 ||
+	    state_save_at(dfd, dir, &c->st, &cause) == -1) {
 		c->storage_errors++;
 		log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
 		    "cannot save state: %s", cause);
 	}
+	if (dfd != -1)
+		close(dfd);
 	free(cause);
 	free(dir);
-	free(path);
 }
 
 /* The files of `current` parsed: 0 with *key_matches, or -1 with *cause
@@ -311,23 +316,40 @@ cert_set_current(struct cert *c, int version, struct certinfo *info)
 	    version);
 }
 
+/* Renames state.json in the certificate's directory to aside; -1, errno. */
+static int
+cert_set_aside(struct cert *c, const char *aside)
+{
+	int	dfd, rc, saved;
+
+	if ((dfd = store_open_cert_dir(c->d->conf->daemon.state_dir, c->name,
+	    false, NULL)) == -1)
+		return -1;
+	rc = renameat(dfd, STATE_FILE, dfd, aside);
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return rc;
+}
+
 /* Loads state.json; a corrupt one is moved aside, never fatal.  True
  * when it was read as it is on disk. */
 static bool
 cert_load_state(struct cert *c)
 {
-	char	*path = cert_state_path(c), *aside, *cause = NULL;
-	int	 rc;
+	char		*path = cert_state_path(c), *aside, *cause = NULL;
+	long long	 now = (long long)time(NULL);
+	int		 rc;
 
 	if ((rc = state_load(path, &c->st, &cause)) == -1) {
-		aside = fs_path("%s.corrupt-%lld", path, (long long)time(NULL));
-		if (rename(path, aside) == -1)
+		aside = fs_path("%s.corrupt-%lld", STATE_FILE, now);
+		if (cert_set_aside(c, aside) == -1)
 			log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
 			    "%s; cannot move it aside: %s", cause, strerror(errno));
 		else
 			log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
-			    "%s; moved to %s, state rebuilt from the files on "
-			    "disk", cause, aside);
+			    "%s; moved to %s.corrupt-%lld, state rebuilt from "
+			    "the files on disk", cause, path, now);
 		free(aside);
 		state_clear(&c->st);
 	}

@@ -4,14 +4,15 @@
  * A file is replaced by writing a temporary file beside it (same directory,
  * so rename() is atomic), setting its mode before any data goes in, fsyncing
  * it, renaming it over the target and fsyncing the directory so the rename
- * itself survives a crash.
+ * itself survives a crash.  Everything happens relative to a descriptor of
+ * the directory, so no name the daemon uses is resolved twice.
  */
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <dirent.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -24,15 +25,19 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "util.h"
 #include "fsutil.h"
 
 static void	 fs_error(char **, int, const char *, const char *);
 static char	*fs_dirname(const char *);
 static int	 fs_write_all(int, const void *, size_t);
+static int	 fs_create_tmp(int, const char *, char **);
+static int	 fs_write_at(int, const char *, const char *, const void *,
+		    size_t, mode_t, uid_t, gid_t, bool, char **);
+static int	 fs_open_component(int, const char *, const char *, bool,
+		    mode_t, char **);
 static int	 fs_sync_dir(const char *);
 static char	*fs_grow(char *, size_t, size_t);
-static int	 fs_write_file(const char *, const void *, size_t, mode_t, uid_t,
-	    gid_t, bool, char **);
 
 /*
  * Reports "what path: strerror(errnum)" through *cause, or logs it when the
@@ -98,30 +103,96 @@ int
 fs_write_atomic_owner(const char *path, const void *data, size_t len,
     mode_t mode, uid_t uid, gid_t gid, char **cause)
 {
-	return fs_write_file(path, data, len, mode, uid, gid, true, cause);
+	const char	*slash = strrchr(path, '/');
+	char		*dir;
+	int		 dfd, rc = -1, saved;
+
+	dir = fs_dirname(path);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fs_error(cause, errno, "write", path);
+		goto out;
+	}
+	rc = fs_write_atomic_at(dfd, dir, slash != NULL ? slash + 1 : path,
+	    data, len, mode, uid, gid, cause);
+	saved = errno;
+	close(dfd);
+	errno = saved;
+out:
+	free(dir);
+	return rc;
+}
+
+/*
+ * Creates name.tmp.<8 random characters> in dirfd, mode 0600, refusing to
+ * reuse or follow anything already there; its name goes to *tmpp.
+ */
+static int
+fs_create_tmp(int dirfd, const char *name, char **tmpp)
+{
+	static const char	 chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char		 rnd[FS_TMP_RANDOM];
+	char			*tmp;
+	size_t			 off, i;
+	int			 fd, tries, saved;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		tmp = fs_path("%s%s%*s", name, FS_TMP_INFIX, FS_TMP_RANDOM, "");
+		off = strlen(tmp) - FS_TMP_RANDOM;
+		for (i = 0; i < FS_TMP_RANDOM; i++)
+			tmp[off + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd != -1) {
+			*tmpp = tmp;
+			return fd;
+		}
+		saved = errno;
+		free(tmp);
+		if (saved != EEXIST) {
+			errno = saved;
+			return -1;
+		}
+	}
+	errno = EEXIST;
+	return -1;
 }
 
 int
-fs_write_atomic_batch(const char *path, const void *data, size_t len,
-    mode_t mode, uid_t uid, gid_t gid, char **cause)
+fs_write_atomic_at(int dirfd, const char *dirpath, const char *name,
+    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid,
+    char **cause)
 {
-	return fs_write_file(path, data, len, mode, uid, gid, false, cause);
+	return fs_write_at(dirfd, dirpath, name, data, len, mode, uid, gid,
+	    true, cause);
 }
 
-/* Temporary file, fsync, rename; then the directory's fsync if sync_dir. */
-static int
-fs_write_file(const char *path, const void *data, size_t len, mode_t mode,
-    uid_t uid, gid_t gid, bool sync_dir, char **cause)
+int
+fs_write_atomic_at_batch(int dirfd, const char *dirpath, const char *name,
+    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid,
+    char **cause)
 {
-	char	*tmp = NULL, *dir = NULL;
+	return fs_write_at(dirfd, dirpath, name, data, len, mode, uid, gid,
+	    false, cause);
+}
+
+/* Temporary file, fsync, rename; then dirfd's fsync if sync_dir. */
+static int
+fs_write_at(int dirfd, const char *dirpath, const char *name,
+    const void *data, size_t len, mode_t mode, uid_t uid, gid_t gid,
+    bool sync_dir, char **cause)
+{
+	char	*path, *tmp = NULL;
 	int	 fd = -1, rc = -1, r, saved;
 
-	dir = fs_dirname(path);
-	tmp = fs_path("%s%sXXXXXX", path, FS_TMP_INFIX);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+	path = fs_path("%s/%s", dirpath, name);
+	if ((fd = fs_create_tmp(dirfd, name, &tmp)) == -1) {
 		fs_error(cause, errno, "write", path);
-		free(tmp);
-		tmp = NULL;	/* nothing to unlink */
 		goto out;
 	}
 	/* Owner and mode are set before the data (a key) goes in. */
@@ -138,13 +209,14 @@ fs_write_file(const char *path, const void *data, size_t len, mode_t mode,
 	}
 	r = close(fd);
 	fd = -1;
-	if (r == -1 || rename(tmp, path) == -1) {
+	/* A link planted at name is replaced, never followed. */
+	if (r == -1 || renameat(dirfd, tmp, dirfd, name) == -1) {
 		fs_error(cause, errno, "write", path);
 		goto out;
 	}
 	free(tmp);
-	tmp = NULL;	/* it is path now */
-	if (sync_dir && fs_sync_dir(dir) == -1) {
+	tmp = NULL;	/* it is name now */
+	if (sync_dir && fsync(dirfd) == -1) {
 		/* The data is in place but its name may not survive. */
 		fs_error(cause, errno, "write", path);
 		goto out;
@@ -155,12 +227,93 @@ out:
 	if (fd != -1)
 		close(fd);
 	if (tmp != NULL) {
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		free(tmp);
 	}
-	free(dir);
+	free(path);
 	errno = saved;
 	return rc;
+}
+
+/*
+ * Opens the component name of dirfd (where names it) as a directory,
+ * making it first with create if it is missing; a symbolic link is
+ * refused.
+ */
+static int
+fs_open_component(int dirfd, const char *where, const char *name,
+    bool create, mode_t mode, char **cause)
+{
+	struct stat	 sb;
+	int		 fd, saved;
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		fs_error(cause, EINVAL, "open", where);
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && create) {
+		if (mkdirat(dirfd, name, mode) == -1 && errno != EEXIST) {
+			fs_error(cause, errno, "mkdir", where);
+			return -1;
+		}
+		/* Make the new entry durable in its parent. */
+		if (fsync(dirfd) == -1) {
+			fs_error(cause, errno, "fsync", where);
+			return -1;
+		}
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	if (fd == -1) {
+		saved = errno;
+		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(sb.st_mode)) {
+			cause_set(cause, "open %s: a symbolic link, refused",
+			    where);
+			errno = ELOOP;
+		} else
+			fs_error(cause, saved, "open", where);
+	}
+	return fd;
+}
+
+int
+fs_open_beneath(const char *base, const char *rel, bool create, mode_t mode,
+    char **cause)
+{
+	char	*copy, *comp, *save = NULL, *where, *next;
+	int	 dfd, fd, saved;
+
+	dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1 && errno == ENOENT && create) {
+		if (fs_mkdir_p(base, mode, cause) == -1)
+			return -1;
+		dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dfd == -1) {
+		fs_error(cause, errno, "open", base);
+		return -1;
+	}
+	copy = fs_path("%s", rel);
+	where = fs_path("%s", base);
+	for (comp = strtok_r(copy, "/", &save); comp != NULL;
+	    comp = strtok_r(NULL, "/", &save)) {
+		next = fs_path("%s/%s", where, comp);
+		free(where);
+		where = next;
+		fd = fs_open_component(dfd, where, comp, create, mode, cause);
+		saved = errno;
+		close(dfd);
+		if ((dfd = fd) == -1) {
+			errno = saved;
+			break;
+		}
+	}
+	free(copy);
+	free(where);
+	return dfd;
 }
 
 /* fsync a directory; -1 with errno set, nothing reported. */
@@ -347,24 +500,43 @@ fs_path(const char *fmt, ...)
 int
 fs_sweep_tmp(const char *dir)
 {
-	DIR		*d;
-	struct dirent	*de;
-	int		 rc = 0;
+	int	fd, rc;
 
-	if ((d = opendir(dir)) == NULL) {
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		log_warn("opendir %s", dir);
 		return -1;
 	}
+	rc = fs_sweep_tmp_at(fd, dir);
+	close(fd);
+	return rc;
+}
+
+int
+fs_sweep_tmp_at(int dirfd, const char *dirpath)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, rc = 0;
+
+	/* A descriptor of its own: readdir moves the offset. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		log_warn("opendir %s", dirpath);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strstr(de->d_name, FS_TMP_INFIX) == NULL)
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == -1) {
-			log_warn("unlink %s/%s", dir, de->d_name);
+		/* unlink never follows: a link goes, not what it names. */
+		if (unlinkat(dirfd, de->d_name, 0) == -1) {
+			log_warn("unlink %s/%s", dirpath, de->d_name);
 			rc = -1;
 		} else
-			log_debug("removed %s/%s", dir, de->d_name);
+			log_debug("removed %s/%s", dirpath, de->d_name);
 	}
 	closedir(d);
 	return rc;

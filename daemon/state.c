@@ -51,6 +51,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/types.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,26 +203,48 @@ state_pack(const struct cert_state *st)
 	    "history", history);
 }
 
-int
-state_save(const char *path, const struct cert_state *st, char **cause)
+/* The text of state.json for st (path names it in *cause). */
+static char *
+state_text(const char *path, const struct cert_state *st, char **cause)
 {
 	json_t	*root;
 	char	*text = NULL, *file = NULL;
-	int	 rc = -1;
 
 	if ((root = state_pack(st)) == NULL ||
-	    (text = json_dumps(root, JSON_INDENT(2))) == NULL) {
+	    (text = json_dumps(root, JSON_INDENT(2))) == NULL)
 		cause_set(cause, "write %s: cannot build JSON", path);
-		goto out;
-	}
-	file = fs_path("%s\n", text);
-	if (fs_write_atomic(path, file, strlen(file), 0600, cause) == -1)
-		goto out;
-	rc = 0;
-out:
-	free(file);
+	else
+		file = fs_path("%s\n", text);
 	free(text);
 	json_decref(root);
+	return file;
+}
+
+int
+state_save(const char *path, const struct cert_state *st, char **cause)
+{
+	char	*file;
+	int	 rc = -1;
+
+	if ((file = state_text(path, st, cause)) != NULL)
+		rc = fs_write_atomic(path, file, strlen(file), 0600, cause);
+	free(file);
+	return rc;
+}
+
+int
+state_save_at(int dirfd, const char *dirpath, const struct cert_state *st,
+    char **cause)
+{
+	char	*path, *file;
+	int	 rc = -1;
+
+	path = fs_path("%s/%s", dirpath, STATE_FILE);
+	if ((file = state_text(path, st, cause)) != NULL)
+		rc = fs_write_atomic_at(dirfd, dirpath, STATE_FILE, file,
+		    strlen(file), 0600, (uid_t)-1, (gid_t)-1, cause);
+	free(file);
+	free(path);
 	return rc;
 }
 

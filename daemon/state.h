@@ -11,6 +11,7 @@
 #include "certinfo.h"
 
 #define STATE_HISTORY_MAX	10
+#define STATE_FILE		"state.json"
 
 struct attempt {
 	time_t		 started;
@@ -69,6 +70,9 @@ struct cert_state {
  * when it exists but cannot be read or parsed. */
 int	 state_load(const char *path, struct cert_state *, char **cause);
 int	 state_save(const char *path, const struct cert_state *, char **cause);
+/* The same as dirpath/STATE_FILE in the directory open as dirfd. */
+int	 state_save_at(int dirfd, const char *dirpath,
+	    const struct cert_state *, char **cause);
 void	 state_clear(struct cert_state *);
 void	 state_current_clear(struct current_state *);
 /* Pushes an attempt to the front of the history (copies the strings). */

@@ -7,11 +7,16 @@
  * dies, `current` names either the old complete version or the new one.
  * What an interrupted install leaves (temporary files, a v<N> newer than
  * `current`) is removed by store_recover() at the next start.
+ *
+ * Writes never follow a symbolic link: certs/<name> is opened with
+ * fs_open_beneath() (no link among certs and <name>), v<N> with O_NOFOLLOW,
+ * and every file, link and removal goes relative to those descriptors.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -64,16 +69,20 @@ struct store_versions {
 
 static int	 store_name_valid(const char *);
 static int	 store_parse_version(const char *);
-static int	 store_list_versions(const char *, struct store_versions *);
+static int	 store_list_versions(int, struct store_versions *);
 static int	 store_version_cmp(const void *, const void *);
 static int	 store_link_version(const char *);
-static int	 store_remove_version(const char *, int);
-static int	 store_version_complete(const char *, int);
+static int	 store_link_version_at(int, const char *);
+static int	 store_remove_version(int, const char *, int);
+static int	 store_version_complete(int, int);
+static int	 store_sweep_version(int, const char *, int);
+static int	 store_make_version(int, const char *, int, int *, char **);
+static int	 store_same_dir(int, int, const char *, int, char **);
 static char	*store_concat(const char *, const char *, const char *);
-static int	 store_write_version(const char *, const struct store_files *,
-		    char **);
-static int	 store_switch_current(const char *, int, char **);
-static void	 store_prune(const char *, int);
+static int	 store_write_version(int, const char *,
+		    const struct store_files *, char **);
+static int	 store_switch_current(int, const char *, int, char **);
+static void	 store_prune(int, const char *, int);
 
 /* A section name is one path component. */
 static int
@@ -110,22 +119,24 @@ store_version_cmp(const void *a, const void *b)
 }
 
 /*
- * Every v<N> entry in dir, newest first.  Any kind of entry counts, so a
- * new version never collides with a stray file of the same name.  A
- * missing dir has no versions.
+ * Every v<N> entry in the directory dirfd, newest first.  Any kind of
+ * entry counts, so a new version never collides with a stray file or link
+ * of the same name.
  */
 static int
-store_list_versions(const char *dir, struct store_versions *vs)
+store_list_versions(int dirfd, struct store_versions *vs)
 {
 	DIR		*d;
 	struct dirent	*de;
-	int		*nv, n;
+	int		*nv, n, fd;
 
 	vs->v = NULL;
 	vs->n = 0;
-	if ((d = opendir(dir)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
+	/* A descriptor of its own: readdir moves the offset. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -153,13 +164,29 @@ store_list_versions(const char *dir, struct store_versions *vs)
 static int
 store_link_version(const char *certdir)
 {
+	int	fd, v;
+
+	if ((fd = open(certdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("open %s", certdir);
+		return 0;
+	}
+	v = store_link_version_at(fd, certdir);
+	close(fd);
+	return v;
+}
+
+/* The same in the directory open as dirfd (certdir names it). */
+static int
+store_link_version_at(int dirfd, const char *certdir)
+{
 	char	*link;
 	char	 target[64];
 	ssize_t	 n;
 	int	 v = 0;
 
 	link = fs_path("%s/%s", certdir, STORE_CURRENT);
-	n = readlink(link, target, sizeof(target) - 1);
+	n = readlinkat(dirfd, STORE_CURRENT, target, sizeof(target) - 1);
 	if (n == -1) {
 		if (errno != ENOENT)
 			log_warn("readlink %s", link);
@@ -179,6 +206,19 @@ char *
 store_cert_dir(const char *state_dir, const char *name)
 {
 	return fs_path("%s/certs/%s", state_dir, name);
+}
+
+int
+store_open_cert_dir(const char *state_dir, const char *name, bool create,
+    char **cause)
+{
+	char	*rel;
+	int	 fd;
+
+	rel = fs_path("certs/%s", name);
+	fd = fs_open_beneath(state_dir, rel, create, 0755, cause);
+	free(rel);
+	return fd;
 }
 
 int
@@ -218,13 +258,14 @@ store_concat(const char *a, const char *b, const char *c)
 	return buf;
 }
 
-/* Writes the five files into the (new, empty) directory vdir. */
+/* Writes the five files into the (new, empty) directory vfd, vdir. */
 static int
-store_write_version(const char *vdir, const struct store_files *f,
+store_write_version(int vfd, const char *vdir, const struct store_files *f,
     char **cause)
 {
 	const char	*data[STORE_FILE__MAX];
-	char		*fullchain, *combined, *path;
+	const char	*name;
+	char		*fullchain, *combined;
 	int		 i, rc = -1;
 
 	fullchain = store_concat(f->cert_pem, f->chain_pem, "");
@@ -236,21 +277,22 @@ store_write_version(const char *vdir, const struct store_files *f,
 	data[STORE_COMBINED] = combined;
 
 	for (i = 0; i < STORE_FILE__MAX; i++) {
-		path = fs_path("%s/%s", vdir, store_file_names[i]);
+		name = store_file_names[i];
 		/* key-owner: the group may read the key (and nothing more). */
 		if (f->key_shared && store_file_modes[i] == 0600 ?
-		    fs_write_atomic_batch(path, data[i], strlen(data[i]), 0640,
-		    f->key_uid, f->key_gid, cause) == -1 :
-		    fs_write_atomic_batch(path, data[i], strlen(data[i]),
-		    store_file_modes[i], (uid_t)-1, (gid_t)-1, cause) == -1) {
-			free(path);
+		    fs_write_atomic_at_batch(vfd, vdir, name, data[i],
+		    strlen(data[i]), 0640, f->key_uid, f->key_gid,
+		    cause) == -1 :
+		    fs_write_atomic_at_batch(vfd, vdir, name, data[i],
+		    strlen(data[i]), store_file_modes[i], (uid_t)-1,
+		    (gid_t)-1, cause) == -1)
 			goto out;
-		}
-		free(path);
 	}
 	/* One fsync for the five names (nobody sees vdir before it). */
-	if (fs_fsync_dir(vdir, cause) == -1)
+	if (fsync(vfd) == -1) {
+		cause_set(cause, "fsync %s: %s", vdir, strerror(errno));
 		goto out;
+	}
 	rc = 0;
 out:
 	free(fullchain);
@@ -260,11 +302,13 @@ out:
 }
 
 /*
- * Points certdir/current at v<version>: a symlink under a temporary name,
- * renamed over `current` (atomic).  The caller fsyncs certdir.
+ * Points certdir/current (certfd) at v<version>: a symlink under a
+ * temporary name, renamed over `current` (atomic).  The caller fsyncs
+ * certdir.
  */
 static int
-store_switch_current(const char *certdir, int version, char **cause)
+store_switch_current(int certfd, const char *certdir, int version,
+    char **cause)
 {
 	char	*tmp = NULL, *link, *target;
 	int	 rc = -1, tries;
@@ -273,20 +317,21 @@ store_switch_current(const char *certdir, int version, char **cause)
 	target = fs_path("v%d", version);
 	for (tries = 0; ; tries++) {
 		free(tmp);
-		tmp = fs_path("%s%s%08x", link, FS_TMP_INFIX,
+		tmp = fs_path("%s%s%08x", STORE_CURRENT, FS_TMP_INFIX,
 		    (unsigned)random());
-		if (symlink(target, tmp) == 0)
+		/* symlinkat never follows: a name taken is just EEXIST. */
+		if (symlinkat(target, certfd, tmp) == 0)
 			break;
 		if (errno != EEXIST || tries == 100) {
-			cause_set(cause, "symlink %s: %s", tmp,
+			cause_set(cause, "symlink %s/%s: %s", certdir, tmp,
 			    strerror(errno));
 			goto out;
 		}
 	}
-	if (rename(tmp, link) == -1) {
+	if (renameat(certfd, tmp, certfd, STORE_CURRENT) == -1) {
 		cause_set(cause, "rename %s: %s", link,
 		    strerror(errno));
-		unlink(tmp);
+		unlinkat(certfd, tmp, 0);
 		goto out;
 	}
 	rc = 0;
@@ -298,23 +343,25 @@ out:
 }
 
 /*
- * Removes certdir/v<version> and what is in it (plain files only: the
- * store never puts a directory there).
+ * Removes certdir/v<version> (certfd) and what is in it (plain files only:
+ * the store never puts a directory there).
  */
 static int
-store_remove_version(const char *certdir, int version)
+store_remove_version(int certfd, const char *certdir, int version)
 {
 	DIR		*d = NULL;
 	struct dirent	*de;
-	char		*vdir;
+	char		*vdir, *name;
 	int		 fd, rc = -1;
 
-	vdir = fs_path("%s/v%d", certdir, version);
-	fd = open(vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	name = fs_path("v%d", version);
+	vdir = fs_path("%s/%s", certdir, name);
+	fd = openat(certfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOTDIR || errno == ELOOP) {
 			/* A stray file or link by that name. */
-			if (unlink(vdir) == -1) {
+			if (unlinkat(certfd, name, 0) == -1) {
 				log_warn("unlink %s", vdir);
 				goto out;
 			}
@@ -339,7 +386,7 @@ store_remove_version(const char *certdir, int version)
 			goto out;
 		}
 	}
-	if (rmdir(vdir) == -1) {
+	if (unlinkat(certfd, name, AT_REMOVEDIR) == -1) {
 		log_warn("rmdir %s", vdir);
 		goto out;
 	}
@@ -349,18 +396,19 @@ out:
 	if (d != NULL)
 		closedir(d);
 	free(vdir);
+	free(name);
 	return rc;
 }
 
 /* Keeps the newest STORE_KEEP versions, and `current` whatever its age. */
 static void
-store_prune(const char *certdir, int current)
+store_prune(int certfd, const char *certdir, int current)
 {
 	struct store_versions	 vs;
 	size_t			 i, kept = 0;
 	int			 removed = 0;
 
-	if (store_list_versions(certdir, &vs) == -1) {
+	if (store_list_versions(certfd, &vs) == -1) {
 		log_warn("prune %s", certdir);
 		return;
 	}
@@ -373,12 +421,66 @@ store_prune(const char *certdir, int current)
 			kept++;
 			continue;
 		}
-		if (store_remove_version(certdir, vs.v[i]) == 0)
+		if (store_remove_version(certfd, certdir, vs.v[i]) == 0)
 			removed = 1;
 	}
-	if (removed)
-		(void)fs_fsync_dir(certdir, NULL);
+	if (removed && fsync(certfd) == -1)
+		log_warn("fsync %s", certdir);
 	free(vs.v);
+}
+
+/*
+ * Makes the new, empty directory certdir/v<version>; its descriptor.
+ * *created tells whether the entry is ours to remove on failure.
+ */
+static int
+store_make_version(int certfd, const char *vdir, int version, int *created,
+    char **cause)
+{
+	char	*name;
+	int	 fd = -1;
+
+	name = fs_path("v%d", version);
+	*created = 0;
+	if (mkdirat(certfd, name, 0755) == -1)
+		cause_set(cause, "mkdir %s: %s", vdir, strerror(errno));
+	else {
+		*created = 1;
+		/* Whatever replaced it since is not written through. */
+		if ((fd = openat(certfd, name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			cause_set(cause, "open %s: %s", vdir, strerror(errno));
+	}
+	free(name);
+	return fd;
+}
+
+/*
+ * Whether certdir/v<version> is still the directory open as vfd, before
+ * `current` names it: if something replaced it while it was written,
+ * `current` must not point there.
+ */
+static int
+store_same_dir(int certfd, int vfd, const char *vdir, int version,
+    char **cause)
+{
+	struct stat	 a, b;
+	char		*name;
+	int		 r;
+
+	name = fs_path("v%d", version);
+	r = fstatat(certfd, name, &b, AT_SYMLINK_NOFOLLOW);
+	free(name);
+	if (r == -1 || fstat(vfd, &a) == -1) {
+		cause_set(cause, "stat %s: %s", vdir, strerror(errno));
+		return -1;
+	}
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		cause_set(cause, "%s was replaced while it was written",
+		    vdir);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -387,6 +489,7 @@ store_install(const char *state_dir, const char *name,
 {
 	struct store_versions	 vs = { NULL, 0 };
 	char			*certdir = NULL, *vdir = NULL;
+	int			 certfd = -1, vfd = -1;
 	int			 version = 0, created = 0, rc = -1;
 
 	if (!store_name_valid(name)) {
@@ -395,9 +498,9 @@ store_install(const char *state_dir, const char *name,
 		goto out;
 	}
 	certdir = store_cert_dir(state_dir, name);
-	if (fs_mkdir_p(certdir, 0755, cause) == -1)
+	if ((certfd = store_open_cert_dir(state_dir, name, true, cause)) == -1)
 		goto out;
-	if (store_list_versions(certdir, &vs) == -1) {
+	if (store_list_versions(certfd, &vs) == -1) {
 		cause_set(cause, "opendir %s: %s", certdir,
 		    strerror(errno));
 		goto out;
@@ -410,18 +513,20 @@ store_install(const char *state_dir, const char *name,
 	version = vs.n > 0 ? vs.v[0] + 1 : 1;
 
 	vdir = fs_path("%s/v%d", certdir, version);
-	if (mkdir(vdir, 0755) == -1) {
-		cause_set(cause, "mkdir %s: %s", vdir,
-		    strerror(errno));
+	if ((vfd = store_make_version(certfd, vdir, version, &created,
+	    cause)) == -1)
+		goto out;
+	if (store_write_version(vfd, vdir, f, cause) == -1 ||
+	    store_same_dir(certfd, vfd, vdir, version, cause) == -1)
+		goto out;
+	if (fsync(certfd) == -1) {
+		cause_set(cause, "fsync %s: %s", certdir, strerror(errno));
 		goto out;
 	}
-	created = 1;
-	if (store_write_version(vdir, f, cause) == -1 ||
-	    fs_fsync_dir(certdir, cause) == -1 ||
-	    store_switch_current(certdir, version, cause) == -1)
+	if (store_switch_current(certfd, certdir, version, cause) == -1)
 		goto out;
 	rc = version;	/* from here on, v<version> is live */
-	if (fs_fsync_dir(certdir, NULL) == -1) {
+	if (fsync(certfd) == -1) {
 		/*
 		 * After a crash `current` may still name the old version:
 		 * keep every old version until a later install syncs.
@@ -432,11 +537,15 @@ store_install(const char *state_dir, const char *name,
 	}
 	log_tagged(LOG_DEBUG, &(struct log_tag){ .name = name },
 	    "installed version %d", version);
-	store_prune(certdir, version);
+	store_prune(certfd, certdir, version);
 out:
 	/* On failure `current` was not touched: the partial version goes. */
 	if (rc == -1 && created)
-		(void)store_remove_version(certdir, version);
+		(void)store_remove_version(certfd, certdir, version);
+	if (vfd != -1)
+		close(vfd);
+	if (certfd != -1)
+		close(certfd);
 	free(vs.v);
 	free(vdir);
 	free(certdir);
@@ -531,76 +640,114 @@ store_files_clear(struct store_files *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* v<version> in certdir holds all five files. */
+/* v<version> in certfd is a directory that holds all five files. */
 static int
-store_version_complete(const char *certdir, int version)
+store_version_complete(int certfd, int version)
 {
 	struct stat	 sb;
 	char		*path;
-	int		 i, ok = 1;
+	int		 vfd, i, ok = 1;
 
+	path = fs_path("v%d", version);
+	vfd = openat(certfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	free(path);
+	if (vfd == -1)
+		return 0;
 	for (i = 0; i < STORE_FILE__MAX && ok; i++) {
-		path = fs_path("%s/v%d/%s", certdir, version,
-		    store_file_names[i]);
-		if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		if (fstatat(vfd, store_file_names[i], &sb,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
 			ok = 0;
-		free(path);
 	}
+	close(vfd);
 	return ok;
+}
+
+/* Sweeps the temporary files out of certdir/v<version>. */
+static int
+store_sweep_version(int certfd, const char *certdir, int version)
+{
+	char	*name, *vdir;
+	int	 vfd, rc = 0;
+
+	name = fs_path("v%d", version);
+	vdir = fs_path("%s/%s", certdir, name);
+	if ((vfd = openat(certfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		log_warn("open %s", vdir);
+		rc = -1;
+	} else {
+		rc = fs_sweep_tmp_at(vfd, vdir);
+		close(vfd);
+	}
+	free(name);
+	free(vdir);
+	return rc;
 }
 
 int
 store_recover(const char *state_dir, const char *name)
 {
 	struct store_versions	 vs = { NULL, 0 };
-	struct stat		 sb;
-	char			*certdir, *vdir;
+	char			*certdir, *cause = NULL;
 	size_t			 i;
-	int			 current, found = 0, removed = 0, rc = 0;
+	int			 certfd, current, found = 0, removed = 0;
+	int			 rc = 0;
 
 	certdir = store_cert_dir(state_dir, name);
-	if (stat(certdir, &sb) == -1 && errno == ENOENT)
-		goto out;	/* never installed */
-	if (fs_sweep_tmp(certdir) == -1)
+	if ((certfd = store_open_cert_dir(state_dir, name, false,
+	    &cause)) == -1) {
+		if (errno != ENOENT) {	/* ENOENT: never installed */
+			log_warnx("recover: %s", cause);
+			rc = -1;
+		}
+		goto out;
+	}
+	if (fs_sweep_tmp_at(certfd, certdir) == -1)
 		rc = -1;
-	if (store_list_versions(certdir, &vs) == -1) {
+	if (store_list_versions(certfd, &vs) == -1) {
 		log_warn("recover %s", certdir);
 		rc = -1;
 		goto out;
 	}
-	current = store_link_version(certdir);
+	current = store_link_version_at(certfd, certdir);
 	for (i = 0; i < vs.n; i++) {
 		/*
 		 * Newer than current: an install that never switched over.
-		 * Incomplete: never usable.  Without a current version a
-		 * complete one is kept: it may be all there is.
+		 * Incomplete (or not a directory): never usable.  Without a
+		 * current version a complete one is kept: it may be all
+		 * there is.
 		 */
 		if (vs.v[i] != current &&
 		    ((current > 0 && vs.v[i] > current) ||
-		    !store_version_complete(certdir, vs.v[i]))) {
+		    !store_version_complete(certfd, vs.v[i]))) {
 			log_info("%s: removing unused version %d", certdir,
 			    vs.v[i]);
-			if (store_remove_version(certdir, vs.v[i]) == -1)
+			if (store_remove_version(certfd, certdir,
+			    vs.v[i]) == -1)
 				rc = -1;
 			removed = 1;
 			continue;
 		}
 		if (vs.v[i] == current)
 			found = 1;
-		vdir = fs_path("%s/v%d", certdir, vs.v[i]);
-		if (fs_sweep_tmp(vdir) == -1)
+		if (store_sweep_version(certfd, certdir, vs.v[i]) == -1)
 			rc = -1;
-		free(vdir);
 	}
 	if (current > 0 && !found)
 		log_warnx("%s: current points at missing version %d",
 		    certdir, current);
-	else if (current > 0 && !store_version_complete(certdir, current))
+	else if (current > 0 && !store_version_complete(certfd, current))
 		log_warnx("%s: current version %d is incomplete", certdir,
 		    current);
-	if (removed && fs_fsync_dir(certdir, NULL) == -1)
+	if (removed && fsync(certfd) == -1) {
+		log_warn("fsync %s", certdir);
 		rc = -1;
+	}
 out:
+	if (certfd != -1)
+		close(certfd);
+	free(cause);
 	free(vs.v);
 	free(certdir);
 	return rc;

@@ -26,6 +26,10 @@ struct store_files {
 
 /* state-dir/certs/<name>, malloc'd. */
 char	*store_cert_dir(const char *state_dir, const char *name);
+/* That directory, open (made first with create), refusing a symbolic link
+ * at certs or <name> (fs_open_beneath); -1 with *cause and errno. */
+int	 store_open_cert_dir(const char *state_dir, const char *name,
+	    bool create, char **cause);
 /*
  * Writes a new version and points `current` at it; prunes old versions.
  * privkey.pem and combined.pem are 0600 (0640 with key_shared), the

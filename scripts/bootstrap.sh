@@ -6,9 +6,11 @@
 #   test  install packages, build in build/ and `make check` there, then the
 #         same with AddressSanitizer/UBSan in build-asan/, then the libFuzzer
 #         targets with clang in build-fuzz/, each run for FUZZ_SECONDS
-#         (default 12) and counted as one test; prints the three results
-#         and a last line "N passed, N failed" over all; exits non-zero
-#         when anything failed.
+#         (default 12) and counted as one test, then a few integration
+#         tests against build/ under valgrind's memcheck
+#         (tests/memcheck.sh); prints the results and a last line
+#         "N passed, N failed" over all; exits non-zero when anything
+#         failed.
 #
 # Packages are only installed when one is missing, so a second run skips
 # apt entirely (BOOTSTRAP_FORCE_APT=1 runs apt anyway).
@@ -30,6 +32,8 @@ PACKAGES=(
 	# the fault-injecting proxy in front of Pebble)
 	curl openssl iproute2 ca-certificates jq procps coreutils util-linux
 	busybox socat systemd-container dbus polkitd python3
+	# memory checks (tests/memcheck.sh), system calls (t-key-file-modes)
+	valgrind strace
 )
 
 die() {
@@ -120,6 +124,11 @@ lsan_works() {
 	return "$rc"
 }
 
+# The integration tests run under valgrind in test mode: issuance by
+# http-01, renewal with a deploy hook, the control commands, dns-01 by
+# RFC 2136 and a reload.
+MEMCHECK_TESTS=(t-issue t-deploy-hook t-ctl-commands t-dns01-rfc2136 t-reload)
+
 TOTAL_PASSED=0
 TOTAL_FAILED=0
 SUMMARY=()
@@ -127,12 +136,19 @@ SUMMARY=()
 # check NAME DIR: `make check` in DIR; add its "N passed, N failed" to
 # the totals (a run that ends without that line counts one failure).
 check() {
-	local name=$1 dir=$2 rc=0 line p f
+	check_cmd "$1" "$2" check.log make -j"$(nproc)" check
+}
 
+# check_cmd NAME DIR LOG CMD...: the same for CMD run in DIR, its output
+# in DIR/LOG.
+check_cmd() {
+	local name=$1 dir=$2 log=$2/$3 rc=0 line p f
+
+	shift 3
 	echo
-	echo "bootstrap: make check in $dir ($name)"
-	(cd "$dir" && make -j"$(nproc)" check) 2>&1 | tee "$dir/check.log" || rc=$?
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/check.log" | tail -n 1 || true)
+	echo "bootstrap: $* in $dir ($name)"
+	(cd "$dir" && "$@") 2>&1 | tee "$log" || rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		p=${line%% passed*}
 		f=${line#*, }
@@ -143,7 +159,7 @@ check() {
 	else
 		p=0
 		f=1
-		line="no test results (make check exit status $rc)"
+		line="no test results (exit status $rc)"
 	fi
 	TOTAL_PASSED=$((TOTAL_PASSED + p))
 	TOTAL_FAILED=$((TOTAL_FAILED + f))
@@ -213,6 +229,14 @@ test)
 	else
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		SUMMARY+=("build-asan: the sanitizer build failed")
+	fi
+	# Valgrind finds what the sanitizers cannot see in an uninstrumented
+	# build (libraries' view of our buffers, uninitialised reads): a few
+	# tests over the main paths, ~3 min on 2 cores; bench/memcheck.sh
+	# runs them all.
+	if [ "$build_ok" = 1 ]; then
+		check_cmd "build under valgrind (memcheck)" build memcheck.log \
+			"$ROOT/tests/memcheck.sh" . "${MEMCHECK_TESTS[@]}"
 	fi
 	echo
 	echo "bootstrap: building the fuzzers with clang in build-fuzz/"

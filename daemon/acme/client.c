@@ -13,8 +13,10 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -73,7 +75,8 @@ struct acme_client {
 	struct keygen		*keygen;	/* account key being made */
 	const struct conf_ca	*conf;
 	char			*name;
-	char			*account_dir;
+	char			*state_dir;
+	char			*account_dir;	/* state_dir/accounts/<name> */
 	enum client_state	 state;
 	json_t			*directory;
 	char			*nonces[NONCE_POOL];
@@ -748,14 +751,39 @@ acme_post_res(struct acme_client *c, enum acme_endpoint ep, const char *res,
 	return op_start(c, ep, NULL, res, payload, cb, arg);
 }
 
+/*
+ * The account directory, opened without following a symbolic link below
+ * the state directory (fs_open_beneath); -1 with *cause.
+ */
+static int
+account_dir_open(struct acme_client *c, bool create, char **cause)
+{
+	char	*rel = fs_path("accounts/%s", c->name);
+	int	 fd;
+
+	fd = fs_open_beneath(c->state_dir, rel, create, 0700, cause);
+	free(rel);
+	return fd;
+}
+
 /* Loads the account key: 0, 1 when there is none yet, -1 with *cause. */
 static int
 account_key_load(struct acme_client *c, char **cause)
 {
 	char		*path = NULL, *pem = NULL;
 	size_t		 len;
-	int		 rc = -1;
+	int		 dfd, rc = -1;
 
+	/* A link in place of the directory is refused here already. */
+	if ((dfd = account_dir_open(c, false, cause)) == -1) {
+		if (errno == ENOENT) {
+			free(*cause);
+			*cause = NULL;
+			rc = 1;
+		}
+		goto out;
+	}
+	close(dfd);
 	path = fs_path("%s/account-key.pem", c->account_dir);
 	if (access(path, F_OK) == -1 && errno == ENOENT) {
 		rc = 1;
@@ -780,25 +808,27 @@ out:
 static int
 account_key_store(struct acme_client *c, EVP_PKEY *key, char **cause)
 {
-	char		*path = NULL, *pem = NULL;
-	int		 rc = -1;
+	char		*pem = NULL;
+	int		 dfd, rc = -1;
 
-	path = fs_path("%s/account-key.pem", c->account_dir);
-	if (fs_mkdir_p(c->account_dir, 0700, cause) == -1)
+	if ((dfd = account_dir_open(c, true, cause)) == -1)
 		goto out;
 	if ((pem = keystore_to_pem(key)) == NULL) {
 		*cause = xasprintf("cannot serialize the account key");
 		goto out;
 	}
-	if (fs_write_atomic(path, pem, strlen(pem), 0600, cause) == -1)
+	if (fs_write_atomic_at(dfd, c->account_dir, "account-key.pem", pem,
+	    strlen(pem), 0600, (uid_t)-1, (gid_t)-1, cause) == -1)
 		goto out;
-	client_log(c, LOG_INFO, "new account key in %s", path);
+	client_log(c, LOG_INFO, "new account key in %s/account-key.pem",
+	    c->account_dir);
 	rc = 0;
 out:
 	if (pem != NULL)
 		OPENSSL_cleanse(pem, strlen(pem));
 	free(pem);
-	free(path);
+	if (dfd != -1)
+		close(dfd);
 	return rc;
 }
 
@@ -806,8 +836,9 @@ static void
 account_save(struct acme_client *c)
 {
 	json_t		*doc = NULL, *contact;
-	char		*path = NULL, *text = NULL, *cause = NULL;
+	char		*text = NULL, *cause = NULL;
 	size_t		 i;
+	int		 dfd = -1;
 
 	if ((contact = json_array()) == NULL)
 		return;
@@ -817,13 +848,15 @@ account_save(struct acme_client *c)
 	    "directory", c->conf->directory, "contact", contact);
 	if (doc == NULL || (text = json_dumps(doc, JSON_INDENT(2))) == NULL)
 		goto out;
-	path = fs_path("%s/account.json", c->account_dir);
-	if (fs_write_atomic(path, text, strlen(text), 0600, &cause) == -1)
+	if ((dfd = account_dir_open(c, true, &cause)) == -1 ||
+	    fs_write_atomic_at(dfd, c->account_dir, "account.json", text,
+	    strlen(text), 0600, (uid_t)-1, (gid_t)-1, &cause) == -1)
 		client_log(c, LOG_WARNING, "%s", cause);
 out:
+	if (dfd != -1)
+		close(dfd);
 	json_decref(doc);
 	free(text);
-	free(path);
 	free(cause);
 }
 
@@ -1063,6 +1096,23 @@ client_setup(struct acme_client *c)
 	}
 }
 
+/* Removes the temporary files an interrupted write left (fsutil.h). */
+static void
+account_sweep(struct acme_client *c)
+{
+	char	*cause = NULL;
+	int	 dfd;
+
+	if ((dfd = account_dir_open(c, false, &cause)) == -1) {
+		if (errno != ENOENT)	/* ENOENT: no account yet */
+			client_log(c, LOG_WARNING, "%s", cause);
+	} else {
+		(void)fs_sweep_tmp_at(dfd, c->account_dir);
+		close(dfd);
+	}
+	free(cause);
+}
+
 struct acme_client *
 acme_client_new(struct event_base *base, struct http *http,
     struct keygen_list *keygens, const struct conf_ca *conf,
@@ -1083,7 +1133,9 @@ acme_client_new(struct event_base *base, struct http *http,
 		free(c);
 		return NULL;
 	}
+	c->state_dir = fs_path("%s", state_dir);
 	c->account_dir = fs_path("%s/accounts/%s", state_dir, conf->name);
+	account_sweep(c);
 	return c;
 }
 
@@ -1130,6 +1182,7 @@ acme_client_free(struct acme_client *c)
 	for (i = 0; i < ACME_EP__MAX; i++)
 		free(c->stats[i].codes);
 	free(c->account_dir);
+	free(c->state_dir);
 	free(c->name);
 	free(c);
 }
@@ -1258,23 +1311,27 @@ out:
 int
 acme_client_set_key(struct acme_client *c, EVP_PKEY *newkey, char **cause)
 {
-	char	*path, *staged;
-	int	 rc = -1;
+	int	 dfd, rc = -1;
 
-	path = fs_path("%s/account-key.pem", c->account_dir);
-	staged = fs_path("%s/account-key.pem.next", c->account_dir);
-	if (rename(staged, path) == -1) {
-		*cause = xasprintf("rename %s: %s", staged, strerror(errno));
+	if ((dfd = account_dir_open(c, false, cause)) == -1)
+		goto out;
+	if (renameat(dfd, "account-key.pem.next", dfd,
+	    "account-key.pem") == -1) {
+		*cause = xasprintf("rename %s/account-key.pem.next: %s",
+		    c->account_dir, strerror(errno));
 		goto out;
 	}
-	if (fs_fsync_dir(c->account_dir, cause) == -1)
+	if (fsync(dfd) == -1) {
+		*cause = xasprintf("fsync %s: %s", c->account_dir,
+		    strerror(errno));
 		goto out;
+	}
 	EVP_PKEY_free(c->key);
 	c->key = newkey;
 	rc = 0;
 out:
-	free(path);
-	free(staged);
+	if (dfd != -1)
+		close(dfd);
 	return rc;
 }
 
@@ -1282,29 +1339,34 @@ out:
 int
 acme_client_stage_key(struct acme_client *c, EVP_PKEY *newkey, char **cause)
 {
-	char	*path, *pem;
-	int	 rc = -1;
+	char	*pem = NULL;
+	int	 dfd, rc = -1;
 
-	path = fs_path("%s/account-key.pem.next", c->account_dir);
+	if ((dfd = account_dir_open(c, true, cause)) == -1)
+		goto out;
 	if ((pem = keystore_to_pem(newkey)) == NULL) {
 		*cause = xasprintf("cannot serialize the new account key");
 		goto out;
 	}
-	rc = fs_write_atomic(path, pem, strlen(pem), 0600, cause);
+	rc = fs_write_atomic_at(dfd, c->account_dir, "account-key.pem.next",
+	    pem, strlen(pem), 0600, (uid_t)-1, (gid_t)-1, cause);
 	OPENSSL_cleanse(pem, strlen(pem));
 out:
 	free(pem);
-	free(path);
+	if (dfd != -1)
+		close(dfd);
 	return rc;
 }
 
 void
 acme_client_unstage_key(struct acme_client *c)
 {
-	char	*path = fs_path("%s/account-key.pem.next", c->account_dir);
+	int	dfd;
 
-	unlink(path);
-	free(path);
+	if ((dfd = account_dir_open(c, false, NULL)) != -1) {
+		unlinkat(dfd, "account-key.pem.next", 0);
+		close(dfd);
+	}
 }
 
 struct acme_op *

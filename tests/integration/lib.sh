@@ -12,6 +12,9 @@
 # Inputs from the environment:
 #   ACME_RENEWD, ACMECTL  absolute paths of the binaries under test
 #   KEEP=1                keep $T after the test (its path is printed)
+#   TEST_TIME_SCALE=N     multiply the time limits of the wait helpers
+#                         below by N (a whole number, default 1): the
+#                         binaries may run under valgrind (tests/memcheck.sh)
 #
 # What a test gets:
 #   free_port                 a free loopback port, never the same one twice
@@ -26,6 +29,7 @@ set -eu
 
 LIB_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TEST_NAME=$(basename "$0" .sh)
+export TEST_NAME	# names the valgrind logs of tests/memcheck.sh
 : "${SRCDIR:=$(cd "$LIB_SRCDIR/../.." && pwd)}"
 
 # The version the build says it is (AC_INIT in configure.ac).
@@ -54,6 +58,15 @@ DAEMON_PID=
 CONF=$T/acme-renewd.conf
 SOCK=$T/control.sock
 STATE_DIR=$T/state
+
+# scaled SECONDS: a time limit, multiplied by TEST_TIME_SCALE.
+scaled() {
+	echo $(($1 * ${TEST_TIME_SCALE:-1}))
+}
+case ${TEST_TIME_SCALE:-1} in
+''|*[!0-9]*|0) echo "TEST_TIME_SCALE must be a whole number >= 1, not '$TEST_TIME_SCALE'" >&2
+	exit 2 ;;
+esac
 
 log() {
 	printf '%s: %s\n' "$TEST_NAME" "$*" >&2
@@ -84,8 +97,8 @@ lib_cleanup() {
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${LIB_PIDS[@]}"; do
-		for i in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
+		for i in $(seq $((50 * ${TEST_TIME_SCALE:-1}))); do
+			pid_alive "$pid" || break
 			sleep 0.1
 		done
 		kill -KILL "$pid" 2>/dev/null
@@ -231,18 +244,33 @@ lib_release_ports() {
 	done <"$T/ports"
 }
 
-# free_port: print a port in 20000-60000 that nothing listens on or uses,
-# that this test was not handed before, and that no other test running in
-# parallel reserved (a directory per port under $LIB_PORT_LOCKS, made
-# atomically with mkdir, released at cleanup; stale ones are reclaimed).
+# lib_port_range: where free_port picks, "LOW-HIGH": below the kernel's
+# ephemeral range (ip_local_port_range), where no outgoing connection can
+# take a port between free_port and the bind, when that leaves enough.
+lib_port_range() {
+	local low
+
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=
+	case $low in
+	''|*[!0-9]*) echo 20000-60000 ;;
+	*) [ "$low" -gt 25000 ] && echo "20000-$((low - 1))" || echo 20000-60000 ;;
+	esac
+}
+
+# free_port: print a port (see lib_port_range) that nothing listens on or
+# uses, that this test was not handed before, and that no other test
+# running in parallel reserved (a directory per port under
+# $LIB_PORT_LOCKS, made atomically with mkdir, released at cleanup; stale
+# ones are reclaimed).
 free_port() {
-	local p i used owner
+	local p i used owner range
 
 	mkdir -p "$LIB_PORT_LOCKS"
 	touch "$T/ports"
 	used=$(lib_ports_in_use)
+	range=$(lib_port_range)
 	for i in $(seq 200); do
-		p=$(shuf -i 20000-60000 -n 1)
+		p=$(shuf -i "$range" -n 1)
 		grep -qx "$p" "$T/ports" && continue
 		printf '%s\n' "$used" | grep -qx "$p" && continue
 		if ! mkdir "$LIB_PORT_LOCKS/$p" 2>/dev/null; then
@@ -262,7 +290,7 @@ free_port() {
 
 # wait_port PORT SECONDS: wait until something listens on 127.0.0.1:PORT (TCP).
 wait_port() {
-	local port=$1 deadline=$((SECONDS + $2))
+	local port=$1 deadline=$((SECONDS + $(scaled "$2")))
 
 	while [ "$SECONDS" -lt "$deadline" ]; do
 		ss -Htln "sport = :$port" | grep -q . && return 0
@@ -580,14 +608,14 @@ daemon_start() {
 	echo "=== $(date '+%F %T') daemon_start $*" >>"$T/daemon.log"
 	spawn "$T/daemon.log" "$ACME_RENEWD" -c "$CONF" "$@"
 	DAEMON_PID=$LAST_PID
-	deadline=$((SECONDS + 15))
+	deadline=$((SECONDS + $(scaled 15)))
 	# Ready when its control socket listens (a stale socket file left by
 	# an earlier run does not count).
 	until [ -S "$SOCK" ] && ss -Hxl src "$SOCK" | grep -q .; do
-		kill -0 "$DAEMON_PID" 2>/dev/null ||
+		daemon_alive ||
 			fail "acme-renewd exited at startup (see daemon.log)"
 		[ "$SECONDS" -lt "$deadline" ] ||
-			fail "acme-renewd did not listen on its control socket $SOCK within 15 s"
+			fail "acme-renewd did not listen on its control socket $SOCK within $(scaled 15) s"
 		sleep 0.1
 	done
 }
@@ -598,13 +626,13 @@ daemon_stop() {
 
 	[ -n "$pid" ] || fail "daemon_stop: no daemon running"
 	kill -TERM "$pid" 2>/dev/null || fail "daemon (pid $pid) was not running at SIGTERM"
-	for _ in $(seq 150); do
-		kill -0 "$pid" 2>/dev/null || break
+	for _ in $(seq $((150 * ${TEST_TIME_SCALE:-1}))); do
+		pid_alive "$pid" || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if pid_alive "$pid"; then
 		kill -KILL "$pid"
-		fail "daemon did not exit within 15 s of SIGTERM"
+		fail "daemon did not exit within $(scaled 15) s of SIGTERM"
 	fi
 	wait "$pid" || rc=$?
 	DAEMON_PID=
@@ -613,8 +641,24 @@ daemon_stop() {
 	assert_eq "daemon exit status after SIGTERM" 0 "$rc"
 }
 
+# pid_alive PID: the process exists and is not a zombie (kill -0 alone
+# succeeds on an exited child that was not waited for yet).
+pid_alive() {
+	local stat
+
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	# The state follows the command name, which is in parentheses and
+	# may itself contain ") ".
+	stat=${stat##*) }
+	case ${stat%% *} in
+	Z|X|x) return 1 ;;
+	esac
+	return 0
+}
+
+# daemon_alive: the daemon started by daemon_start still runs.
 daemon_alive() {
-	[ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null
+	[ -n "$DAEMON_PID" ] && pid_alive "$DAEMON_PID"
 }
 
 # acmectl ARGS...: $ACMECTL -s $SOCK ARGS
@@ -640,7 +684,10 @@ cert_field() {
 # is in STATE.  Fails, showing the last status, when the time runs out or
 # the daemon exits.
 wait_state() {
-	local name=$1 want=$2 deadline=$((SECONDS + $3)) js state=
+	local name=$1 want=$2 limit deadline js state=
+
+	limit=$(scaled "$3")
+	deadline=$((SECONDS + limit))
 
 	while :; do
 		js=$(status_json)
@@ -653,7 +700,7 @@ wait_state() {
 			printf 'last status: %s\n' "$js" >&2
 			[ ! -s "$T/acmectl.err" ] ||
 				printf 'acmectl said: %s\n' "$(cat "$T/acmectl.err")" >&2
-			fail "certificate $name: expected state $want within $3 s, last state '$state'"
+			fail "certificate $name: expected state $want within $limit s, last state '$state'"
 		fi
 		sleep 0.2
 	done

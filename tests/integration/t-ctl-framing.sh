@@ -26,11 +26,11 @@ status_ok() {
 	local rc=0 t0 t1
 
 	t0=$(now_ms)
-	timeout 10 "$ACMECTL" -s "$SOCK" status >"$T/status.out" 2>&1 || rc=$?
+	timeout "$(scaled 10)" "$ACMECTL" -s "$SOCK" status >"$T/status.out" 2>&1 || rc=$?
 	t1=$(now_ms)
 	assert_eq "acmectl status $1: exit status" 0 "$rc"
 	assert_contains "acmectl status $1" www "$(cat "$T/status.out")"
-	[ $((t1 - t0)) -lt 3000 ] ||
+	[ $((t1 - t0)) -lt "$(scaled 3000)" ] ||
 		fail "acmectl status $1 took $((t1 - t0)) ms"
 	daemon_alive || fail "the daemon died $1"
 }
@@ -103,10 +103,10 @@ cat >"$T/big.reply"
 kill $! 2>/dev/null
 SH
 t0=$(now_ms)
-timeout 30 socat "UNIX-CONNECT:$SOCK" "EXEC:bash $T/big.sh,nofork" \
+timeout "$(scaled 30)" socat "UNIX-CONNECT:$SOCK" "EXEC:bash $T/big.sh,nofork" \
 	2>/dev/null || true
 t1=$(now_ms)
-[ $((t1 - t0)) -lt 15000 ] ||
+[ $((t1 - t0)) -lt "$(scaled 15000)" ] ||
 	fail "the daemon did not close the connection after a 2 MiB line (still open after $((t1 - t0)) ms)"
 out=$(cat "$T/big.reply")
 assert_eq "replies to a 2 MiB line then a request" 1 "$(grep -c . <<<"$out")"

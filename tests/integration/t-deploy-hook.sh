@@ -26,15 +26,6 @@ wait_deploy() {
 	done
 }
 
-# running PID: the process exists and is not a zombie (an orphaned child
-# killed with its group may wait a while for PID 1 to reap it).
-running() {
-	local st
-
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
-
 pebble_start
 write_config --name www --domains "a.example.test" \
 	--daemon "hook-timeout = 2s" \
@@ -76,8 +67,8 @@ assert_contains "hang deploy.last_error" "timed out" "$(deploy_field hang last_e
 grep -F 'timed out' "$T/daemon.log" | grep -qF '[hang]' ||
 	fail "no log line tagged [hang] says 'timed out'"
 sleep 0.5
-! running "$hook_pid" || fail "the timed-out hook (pid $hook_pid) still runs"
-! running "$child_pid" ||
+! pid_alive "$hook_pid" || fail "the timed-out hook (pid $hook_pid) still runs"
+! pid_alive "$child_pid" ||
 	fail "the timed-out hook's child (pid $child_pid, same process group) still runs"
 daemon_alive || fail "daemon exited after killing a hook"
 

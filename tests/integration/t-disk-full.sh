@@ -82,11 +82,6 @@ check_intact() {
 	fi
 }
 
-# daemon_running: alive and not a zombie (kill -0 succeeds on one).
-daemon_running() {
-	daemon_alive && ! ps -o stat= -p "$DAEMON_PID" | grep -q '^Z'
-}
-
 storage_errors=0	# acme_renewd_storage_errors_total{name="www"} so far
 
 # expect_failure WHAT CAUSE-REGEX: force-renew fails, cleanly, for CAUSE,
@@ -96,11 +91,11 @@ expect_failure() {
 
 	log_lines=$(wc -l <"$T/daemon.log")
 	acmectl force-renew www >"$T/renew.out" 2>&1 || rc=$?
-	daemon_running ||
+	daemon_alive ||
 		fail "$what: the daemon exited during the renewal (acmectl: $(tr '\n' ' ' <"$T/renew.out"))"
 	assert_eq "$what: acmectl force-renew exit status ($(tr '\n' ' ' <"$T/renew.out"))" 1 "$rc"
 	sleep 0.5
-	daemon_running || fail "$what: the daemon exited"
+	daemon_alive || fail "$what: the daemon exited"
 	js=$(status_json)
 	st=$(jq -r '.certificates[] | select(.name == "www") | .state' <<<"$js")
 	err=$(jq -r '.certificates[] | select(.name == "www") | .last_error' <<<"$js")
@@ -119,7 +114,7 @@ expect_failure() {
 
 # no_restart: the daemon started once and still runs.
 no_restart() {
-	daemon_running || fail "the daemon is not running"
+	daemon_alive || fail "the daemon is not running"
 	assert_eq "daemon starts in the log (no restart)" 1 \
 		"$(grep -c ': started: ' "$T/daemon.log")"
 }

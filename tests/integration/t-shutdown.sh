@@ -21,14 +21,14 @@ assert_eq "state at SIGTERM" renewing "$(cert_field www state)"
 pid=$DAEMON_PID
 t0=$(now_ms)
 kill -TERM "$pid"
-while kill -0 "$pid" 2>/dev/null; do
-	[ $(($(now_ms) - t0)) -lt 10000 ] || break
+while pid_alive "$pid"; do
+	[ $(($(now_ms) - t0)) -lt "$(scaled 10000)" ] || break
 	sleep 0.05
 done
 elapsed=$(($(now_ms) - t0))
-if kill -0 "$pid" 2>/dev/null; then
+if pid_alive "$pid"; then
 	kill -KILL "$pid"
-	fail "daemon still running 10 s after SIGTERM"
+	fail "daemon still running $(scaled 10) s after SIGTERM"
 fi
 rc=0
 wait "$pid" || rc=$?
@@ -37,7 +37,8 @@ DAEMON_PID=
 log "exited ${elapsed} ms after SIGTERM, status $rc"
 assert_no_sanitizer_report "$T/daemon.log"
 assert_eq "exit status after SIGTERM mid-renewal" 0 "$rc"
-[ "$elapsed" -lt 5000 ] || fail "daemon took ${elapsed} ms to exit after SIGTERM (limit 5000)"
+[ "$elapsed" -lt "$(scaled 5000)" ] ||
+	fail "daemon took ${elapsed} ms to exit after SIGTERM (limit $(scaled 5000))"
 
 tmps=$(find "$STATE_DIR" -name '*.tmp.*' 2>/dev/null)
 [ -z "$tmps" ] || fail "temporary files left after SIGTERM: $tmps"

@@ -1,16 +1,28 @@
-/* acme/client.c: the parts that need no server (Link headers, profiles). */
+/* acme/client.c: the parts that need no server (Link headers, profiles,
+ * the account directory at start). */
 #include <config.h>
 
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "daemon/acme/acme.h"
+#include "daemon/config.h"
+#include "daemon/fsutil.h"
+#include "daemon/keygen.h"
 
 static void
 links_of(char *const *links, size_t n, const char *rel, struct strlist *out)
@@ -152,6 +164,104 @@ test_profile_none(void **state)
 	}
 }
 
+static void
+touch(const char *dir, const char *name)
+{
+	char	*path = fs_path("%s/%s", dir, name);
+
+	assert_int_equal(fs_write_atomic(path, "x\n", 2, 0600, NULL), 0);
+	free(path);
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	struct stat	 sb;
+	char		*path = fs_path("%s/%s", dir, name);
+	bool		 found;
+
+	found = lstat(path, &sb) == 0;
+	free(path);
+	return found;
+}
+
+static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* A client made for a CA with what a crash left in state_dir. */
+static void
+client_start(const char *state_dir)
+{
+	struct event_base	*base;
+	struct keygen_list	 keygens;
+	struct conf_ca		 conf;
+	struct acme_client	*c;
+
+	TAILQ_INIT(&keygens);
+	memset(&conf, 0, sizeof(conf));
+	conf.name = "pebble";
+	conf.directory = "https://127.0.0.1:1/dir";
+	assert_non_null(base = event_base_new());
+	assert_non_null(c = acme_client_new(base, NULL, &keygens, &conf,
+	    state_dir));
+	acme_client_free(c);
+	event_base_free(base);
+}
+
+/*
+ * The temporary files an interrupted write left in accounts/<ca> (a crash
+ * during registration or a key rollover) are gone once the client is
+ * made; the account's own files stay.  A symbolic link in place of the
+ * directory is not followed: what it names is left alone.
+ */
+static void
+test_account_sweep(void **state)
+{
+	char	 tmp[] = "/tmp/test_client.XXXXXX";
+	char	*state_dir, *acct, *other, *cause = NULL;
+
+	assert_non_null(mkdtemp(tmp));
+	state_dir = fs_path("%s/state", tmp);
+	acct = fs_path("%s/accounts/pebble", state_dir);
+	other = fs_path("%s/elsewhere", tmp);
+	assert_int_equal(fs_mkdir_p(acct, 0700, &cause), 0);
+	assert_int_equal(fs_mkdir_p(other, 0700, &cause), 0);
+	touch(acct, "account-key.pem");
+	touch(acct, "account-key.pem.next");
+	touch(acct, "account.json");
+	touch(acct, "account-key.pem.tmp.Ab3dEf9h");
+	touch(acct, "account-key.pem.next.tmp.Zz0yXw8v");
+	touch(acct, "account.json.tmp.Qq1rSs2t");
+
+	client_start(state_dir);
+	assert_true(exists(acct, "account-key.pem"));
+	assert_true(exists(acct, "account-key.pem.next"));
+	assert_true(exists(acct, "account.json"));
+	assert_false(exists(acct, "account-key.pem.tmp.Ab3dEf9h"));
+	assert_false(exists(acct, "account-key.pem.next.tmp.Zz0yXw8v"));
+	assert_false(exists(acct, "account.json.tmp.Qq1rSs2t"));
+
+	/* accounts/pebble -> elsewhere: elsewhere keeps its files. */
+	touch(other, "account.json.tmp.Kk7lMm8n");
+	nftw(acct, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(symlink(other, acct), 0);
+	client_start(state_dir);
+	assert_true(exists(other, "account.json.tmp.Kk7lMm8n"));
+
+	/* No account directory yet: nothing to do. */
+	assert_int_equal(unlink(acct), 0);
+	client_start(state_dir);
+	assert_false(exists(acct, ""));
+
+	nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(state_dir);
+	free(acct);
+	free(other);
+}
+
 int
 main(void)
 {
@@ -162,6 +272,7 @@ main(void)
 		cmocka_unit_test(test_profile_offered),
 		cmocka_unit_test(test_profile_not_offered),
 		cmocka_unit_test(test_profile_none),
+		cmocka_unit_test(test_account_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -542,6 +542,149 @@ test_fsutil(void **state)
 	free(path);
 }
 
+/*
+ * fs_open_beneath: base may be a link (the operator's choice), nothing
+ * below it may; fs_write_atomic_at replaces a link at its name and leaves
+ * what it named alone.
+ */
+static void
+test_beneath(void **state)
+{
+	struct fixture	*f = *state;
+	char		*base, *link, *victim, *path, *s, *cause = NULL;
+	int		 fd;
+
+	base = fs_path("%s/real", f->tmp);
+	link = fs_path("%s/base-link", f->tmp);
+	victim = fs_path("%s/victim", f->tmp);
+	assert_int_equal(fs_mkdir_p(victim, 0755, &cause), 0);
+	assert_int_equal(fs_mkdir_p(base, 0755, &cause), 0);
+	assert_int_equal(symlink(base, link), 0);
+
+	/* Made as needed, through a linked base. */
+	fd = fs_open_beneath(link, "certs/www", true, 0750, &cause);
+	assert_true(fd >= 0);
+	assert_mode(base, "certs/www", 0750);
+	assert_int_equal(fs_write_atomic_at(fd, "x", "f", "new", 3, 0600,
+	    (uid_t)-1, (gid_t)-1, &cause), 0);
+	assert_mode(base, "certs/www/f", 0600);
+	assert_int_equal(count_entries(victim, "f"), 0);
+	/* A link at the name is replaced, its target untouched. */
+	path = fs_path("%s/target", victim);
+	assert_int_equal(fs_write_atomic(path, "old", 3, 0644, NULL), 0);
+	free(path);
+	assert_int_equal(symlinkat("../../victim/target", fd, "g"), 0);
+	assert_int_equal(fs_write_atomic_at(fd, "x", "g", "new", 3, 0644,
+	    (uid_t)-1, (gid_t)-1, &cause), 0);
+	s = read_file(victim, "target");
+	assert_string_equal(s, "old");
+	free(s);
+	s = read_file(base, "certs/www/g");
+	assert_string_equal(s, "new");
+	free(s);
+	close(fd);
+
+	/* Not created when asked not to. */
+	errno = 0;
+	assert_int_equal(fs_open_beneath(base, "certs/api", false, 0755,
+	    &cause), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(cause, "certs/api"));
+	free(cause);
+	cause = NULL;
+
+	/* A link below the base, at the last component or before it. */
+	path = fs_path("%s/certs/api", base);
+	assert_int_equal(symlink(victim, path), 0);
+	free(path);
+	assert_int_equal(fs_open_beneath(base, "certs/api", true, 0755,
+	    &cause), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_non_null(strstr(cause, "certs/api: a symbolic link, refused"));
+	free(cause);
+	cause = NULL;
+	path = fs_path("%s/accounts", base);
+	assert_int_equal(symlink(victim, path), 0);
+	free(path);
+	assert_int_equal(fs_open_beneath(base, "accounts/pebble", true, 0700,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "accounts: a symbolic link, refused"));
+	free(cause);
+	cause = NULL;
+	assert_false(exists(victim, "pebble"));
+	assert_int_equal(count_entries(victim, "^"), 3); /* ., .., target */
+
+	/* ".." is not a way out. */
+	assert_int_equal(fs_open_beneath(base, "certs/../..", false, 0755,
+	    &cause), -1);
+	free(cause);
+
+	free(base);
+	free(link);
+	free(victim);
+}
+
+/*
+ * A link planted in or at the certificate's directory: certs/<name> itself
+ * is refused (install and recover); a link at the next version's name
+ * is skipped, then removed by a later recover; what the links name is
+ * never written, swept or removed.
+ */
+static void
+test_install_symlinks(void **state)
+{
+	struct fixture		*f = *state;
+	struct test_pair	 p;
+	struct store_files	 in;
+	char			*cause = NULL, *victim, *path;
+
+	memset(&in, 0, sizeof(in));
+	pair_make(&p, "www.example.com");
+	in.key_pem = p.key;
+	in.cert_pem = p.cert;
+	in.chain_pem = "";
+	victim = fs_path("%s/victim", f->tmp);
+	assert_int_equal(fs_mkdir_p(victim, 0755, &cause), 0);
+	path = fs_path("%s/state.json.tmp.Ab12Cd34", victim);
+	assert_int_equal(fs_write_atomic(path, "x", 1, 0644, NULL), 0);
+	free(path);
+	write_stray_version(victim, 1, 2);
+
+	/* certs/www -> victim */
+	path = fs_path("%s/certs", f->state_dir);
+	assert_int_equal(fs_mkdir_p(path, 0755, &cause), 0);
+	free(path);
+	assert_int_equal(symlink(victim, f->certdir), 0);
+	assert_int_equal(store_install(f->state_dir, "www", &in, &cause), -1);
+	assert_non_null(strstr(cause, "a symbolic link, refused"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(store_recover(f->state_dir, "www"), -1);
+	assert_true(exists(victim, "state.json.tmp.Ab12Cd34"));
+	assert_true(exists(victim, "v1/privkey.pem"));
+	assert_false(exists(victim, "v2"));
+	assert_false(exists(victim, "current"));
+	assert_int_equal(unlink(f->certdir), 0);
+
+	/* certs/www/v2 -> victim, planted before the second install. */
+	assert_int_equal(store_install(f->state_dir, "www", &in, &cause), 1);
+	path = fs_path("%s/v2", f->certdir);
+	assert_int_equal(symlink(victim, path), 0);
+	free(path);
+	assert_int_equal(store_install(f->state_dir, "www", &in, &cause), 3);
+	assert_current(f->certdir, "v3");
+	assert_false(exists(victim, "privkey.pem"));
+	/* A recover removes the link, not the directory it names. */
+	assert_int_equal(store_recover(f->state_dir, "www"), 0);
+	assert_false(exists(f->certdir, "v2"));
+	assert_true(exists(victim, "v1/privkey.pem"));
+	assert_true(exists(victim, "state.json.tmp.Ab12Cd34"));
+	assert_current(f->certdir, "v3");
+
+	free(victim);
+	pair_free(&p);
+}
+
 /* key-owner: the key files are 0640 and belong to the given group. */
 static void
 test_key_shared(void **state)
@@ -592,6 +735,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failure_keeps_current,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsutil, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_beneath, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_install_symlinks, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_shared, setup,
 		    teardown),
 	};
