@@ -116,7 +116,9 @@ kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID" || fail "acme-renewd exited with status $? after SIGTERM"
 lib_forget_pid "$DAEMON_PID"
 start_daemon
-sleep 1	# let start-up work that follows READY settle
+# Let the start-up work that follows READY settle: the first STATUS=, the
+# first renewalInfo probes, the heap trim two seconds after READY.
+sleep "${IDLE_SETTLE:-3}"
 rss_ready=$(proc_field "$DAEMON_PID" VmRSS)
 hwm_ready=$(proc_field "$DAEMON_PID" VmHWM)
 cpu_start=$(proc_cpu_s "$DAEMON_PID")
@@ -223,7 +225,7 @@ rss_mib=$(mib "$rss_ready")
 out ""
 out "first start (no state.json) READY  $first_ready_ms ms   (control socket answering: $first_sock_ms ms; peak RSS $(mib "$first_hwm") MiB)"
 out "restart to READY=1                $ready_ms ms   (control socket answering: $sock_ms ms)"
-out "CPU for start-up (to READY + 1 s) $cpu_start s"
+out "CPU for start-up (to READY + ${IDLE_SETTLE:-3} s) $cpu_start s"
 out "RSS after READY                   $rss_mib MiB (peak so far $(mib "$hwm_ready") MiB)"
 out "RSS at the end                    $(mib "$rss_end") MiB (peak $(mib "$hwm_end") MiB), $nthreads thread(s)"
 out "idle ${IDLE_SECONDS}s: CPU                    $idle_cpu s"

@@ -153,18 +153,12 @@ daemon_uses(const struct daemon *d, enum challenge_type type, bool standalone)
  * while it is built and sent; glibc keeps those pages, and the resident
  * size of an idle daemon would stay at its peak.
  */
-void
-daemon_trim(void)
+static void
+daemon_trim_cb(evutil_socket_t fd, short what, void *arg)
 {
 #ifdef HAVE_MALLOC_TRIM
 	malloc_trim(0);
 #endif
-}
-
-static void
-daemon_trim_cb(evutil_socket_t fd, short what, void *arg)
-{
-	daemon_trim();
 }
 
 void
@@ -265,9 +259,10 @@ daemon_start(struct daemon *d, char **cause)
 	    "" : "s", d->ncas, d->ncas == 1 ? "" : "s",
 	    d->conf->daemon.control_socket);
 	sd_notify(0, "READY=1");
-	/* Reading the config and every state.json left garbage behind; now,
-	 * not later: a timer would be a wake-up of an idle daemon. */
-	daemon_trim();
+	/* Reading the config and every state.json, and the first round of
+	 * renewalInfo probes that follows, leave garbage behind: one trim
+	 * once start-up has settled. */
+	daemon_trim_later(d);
 	return 0;
 }
 

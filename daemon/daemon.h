@@ -70,8 +70,6 @@ size_t		 daemon_count_certs(const struct daemon *);
 /* A large reply was built and sent: give the freed heap back to the
  * system a little later, once it has drained. */
 void		 daemon_trim_later(struct daemon *);
-/* Gives the freed heap back now. */
-void		 daemon_trim(void);
 /* A renewal slot became free: start the next waiting certificate. */
 void		 daemon_slot_freed(struct daemon *);
 /* Whether a certificate uses this challenge (standalone: no webroot). */

@@ -224,6 +224,6 @@ daemon_reload(struct daemon *d, struct config_errors *errs)
 	    daemon_count_certs(d), daemon_count_certs(d) == 1 ? "" : "s");
 	daemon_slot_freed(d);
 	sd_notify(0, "READY=1");
-	daemon_trim();	/* the old configuration's garbage */
+	daemon_trim_later(d);	/* the old configuration's garbage */
 	return 0;
 }
