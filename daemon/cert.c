@@ -240,26 +240,27 @@ out:
 /*
  * Reads `current` into st.current, unless st.current already describes the
  * same files (see struct current_state).  0, or -1 when there is none or
- * it is unusable (logged).
+ * it is unusable (logged).  *changed: st.current is not what it was.
  */
 static int
-cert_read_current(struct cert *c)
+cert_read_current(struct cert *c, bool *changed)
 {
 	struct current_state	*cur = &c->st.current;
 	struct log_tag		 tag = cert_tag(c);
 	const char		*dir = c->d->conf->daemon.state_dir;
 	char			*id = NULL, *cause = NULL;
 	int			 version, rc = -1;
-	bool			 key_matches = false;
+	bool			 key_matches = false, had = cur->version > 0;
 
+	*changed = false;
 	if ((version = store_current_version(dir, c->name)) <= 0)
 		goto out;
 	/* The identity first: files changed while we read show next time. */
 	id = store_file_id(dir, c->name, version);
 	if (id != NULL && cur->version == version && cur->file_id != NULL &&
 	    strcmp(cur->file_id, id) == 0) {
-		rc = 0;
-		goto out;
+		free(id);
+		return 0;
 	}
 	state_current_clear(cur);
 	if (cert_parse_files(c, &cur->info, &key_matches, &cause) == -1) {
@@ -279,20 +280,22 @@ cert_read_current(struct cert *c)
 out:
 	if (rc == -1)
 		state_current_clear(cur);
+	*changed = had || cur->version > 0;
 	free(cause);
 	free(id);
 	return rc;
 }
 
 /* Reads `current`; have_cert only for a certificate with its own key.
- * matches: it is also what the configuration asks for. */
+ * matches: it is also what the configuration asks for; changed: the
+ * cache of it in state.json is to be written again. */
 static void
-cert_load_current(struct cert *c, bool *matches)
+cert_load_current(struct cert *c, bool *matches, bool *changed)
 {
 	struct log_tag	tag = cert_tag(c);
 
 	*matches = false;
-	c->have_cert = cert_read_current(c) == 0;
+	c->have_cert = cert_read_current(c, changed) == 0;
 	if (!c->have_cert)
 		return;
 	if (!certinfo_names_equal(&c->st.current.info, &c->conf->domains))
@@ -401,7 +404,7 @@ cert_schedule(struct cert *c, bool matches)
 			c->status = cert_expired(c, now) ? CERT_EXPIRED :
 			    CERT_VALID;
 		when = now;
-	} else if (now >= c->st.current.info.not_after) {
+	} else if (cert_expired(c, now)) {
 		c->status = CERT_EXPIRED;
 		when = now;
 	} else {
@@ -429,27 +432,20 @@ cert_schedule(struct cert *c, bool matches)
 void
 cert_start(struct cert *c)
 {
-	bool	 matches, loaded, same;
+	bool	 matches, loaded, changed;
 	time_t	 planned;
-	char	*cached;
 
 	store_recover(c->d->conf->daemon.state_dir, c->name);
 	loaded = cert_load_state(c);
 	planned = c->st.next_renewal;
-	cached = c->st.current.file_id != NULL ?
-	    strdup(c->st.current.file_id) : NULL;
-	cert_load_current(c, &matches);
-	same = cached == NULL ? c->st.current.file_id == NULL :
-	    c->st.current.file_id != NULL &&
-	    strcmp(cached, c->st.current.file_id) == 0;
-	free(cached);
+	cert_load_current(c, &matches, &changed);
 	cert_schedule(c, matches);
 	deploy_resume(c);
 	/* A fleet restarts fast: state.json is rewritten only if it changed;
 	 * one never issued and never tried has nothing to keep yet. */
 	if (!loaded && !c->have_cert && c->st.failures == 0)
 		return;
-	if (!loaded || !same || c->st.next_renewal != planned)
+	if (!loaded || changed || c->st.next_renewal != planned)
 		cert_save(c);
 }
 
@@ -488,10 +484,10 @@ cert_renew_now(struct cert *c)
 void
 cert_recheck(struct cert *c)
 {
-	bool	matches;
+	bool	matches, changed;
 
 	deploy_stop(c);
-	cert_load_current(c, &matches);
+	cert_load_current(c, &matches, &changed);
 	cert_schedule(c, matches);
 	deploy_resume(c);
 	cert_save(c);
@@ -538,7 +534,7 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 	time_t		 now = time(NULL);
 	long long	 retry_after = job != NULL ? renewal_retry_after(job) : -1;
 	const char	*ca = cert_ca_name(c);
-	bool		 matches;
+	bool		 matches, changed;
 
 	/* phase and error may live in the job: free it last. */
 	c->job = NULL;
@@ -565,7 +561,7 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 		free(c->st.ca);
 		c->st.ca = strdup(ca);
 		c->st.next_renewal = 0;
-		cert_load_current(c, &matches);
+		cert_load_current(c, &matches, &changed);
 		cert_schedule(c, matches);
 		deploy_start(c);
 	} else {

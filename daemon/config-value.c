@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "config-parse.h"
 
 static const struct {
@@ -197,4 +199,21 @@ bool
 key_spec_equal(const struct key_spec *a, const struct key_spec *b)
 {
 	return a->kind == b->kind && (a->kind != KEY_RSA || a->bits == b->bits);
+}
+
+json_t *
+strlist_to_json(const struct strlist *l)
+{
+	json_t	*a;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < l->n; i++) {
+		if (json_array_append_new(a, json_string(l->v[i])) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
 }

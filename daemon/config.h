@@ -138,6 +138,10 @@ int		 key_spec_parse(const char *, struct key_spec *);
 void		 key_spec_format(const struct key_spec *, char *buf, size_t len);
 bool		 key_spec_equal(const struct key_spec *, const struct key_spec *);
 
+/* The list as a JSON array of strings (a new reference), NULL if out of
+ * memory. */
+struct json_t	*strlist_to_json(const struct strlist *);
+
 /*
  * "host:port", "[v6]:port", "*:port"; -1 on error.  host is malloc'd
  * ("" for the wildcard forms "*" and "[::]" stays "::").  host and port

@@ -53,30 +53,13 @@ const struct control_cmd control_cmds[] = {
 	{ .name = NULL }
 };
 
-static json_t *
-control_cmd_strlist(const struct strlist *sl)
-{
-	json_t	*a;
-	size_t	 i;
-
-	if ((a = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < sl->n; i++) {
-		if (json_array_append_new(a, json_string(sl->v[i])) == -1) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
 /* One entry of `status` (a `show` can start from it). */
 static json_t *
 control_cmd_cert(const struct cert *c)
 {
 	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:s?, s:I, s:s?}",
 	    "name", c->name,
-	    "domains", control_cmd_strlist(&c->conf->domains),
+	    "domains", strlist_to_json(&c->conf->domains),
 	    "state", cert_status_names[c->status],
 	    "not_after", time_json(c->have_cert ?
 	    c->st.current.info.not_after : 0),
@@ -296,7 +279,7 @@ control_cmd_show(struct daemon *d, struct ctl_client *client, json_t *args,
 	    "serial", ci->serial, "issuer", ci->issuer,
 	    "not_before", time_json(ci->not_before),
 	    "not_after", time_json(ci->not_after),
-	    "names", control_cmd_strlist(&ci->names),
+	    "names", strlist_to_json(&ci->names),
 	    "version", c->st.current.version) : json_null();
 	deploy = json_pack("{s:b, s:i, s:i, s:o, s:s?}",
 	    "pending", c->st.deploy.pending, "version", c->st.deploy.version,

@@ -134,19 +134,11 @@ state_pack_current(const struct current_state *cur)
 	const struct certinfo	*ci = &cur->info;
 	json_t			*names;
 	char			 key[32];
-	size_t			 i;
 
 	if (cur->version <= 0 || cur->file_id == NULL)
 		return json_null();
-	if ((names = json_array()) == NULL)
+	if ((names = strlist_to_json(&ci->names)) == NULL)
 		return NULL;
-	for (i = 0; i < ci->names.n; i++) {
-		if (json_array_append_new(names,
-		    json_string(ci->names.v[i])) == -1) {
-			json_decref(names);
-			return NULL;
-		}
-	}
 	key_spec_format(&ci->key, key, sizeof(key));
 	return json_pack("{s:i, s:s, s:o, s:o, s:s?, s:s?, s:o, s:s, s:s?}",
 	    "version", cur->version,

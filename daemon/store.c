@@ -610,7 +610,7 @@ store_file_id(const char *state_dir, const char *name, int version)
 
 	certdir = store_cert_dir(state_dir, name);
 	for (i = 0; i < 2; i++) {
-		/* privkey.pem and cert.pem: what cert_load_current() reads. */
+		/* privkey.pem and cert.pem: what cert_read_current() reads. */
 		path = fs_path("%s/v%d/%s", certdir, version,
 		    store_file_names[i]);
 		id[i] = store_stat_id(path);
