@@ -37,7 +37,6 @@ static const bool have_rsa = true;		/* key-type rsa-* */
 static const bool have_dns01 = true;		/* challenge = dns-01 */
 static const bool have_tlsalpn01 = true;	/* challenge = tls-alpn-01 */
 static const bool have_ca_fallback = true;	/* more than one ca */
-static const bool have_metrics = true;		/* metrics-listen */
 
 const char *const challenge_type_names[CHALLENGE__MAX] = {
 	[CHALLENGE_HTTP01] = "http-01",
@@ -354,29 +353,19 @@ parse_key_type(struct conf_parser *p, const struct conf_key *k, void *field,
 	return 0;
 }
 
+/* A listener's address; empty means that listener is off. */
 static int
 parse_listen(struct conf_parser *p, const struct conf_key *k, void *field,
     const char *value)
 {
+	if (*value == '\0')
+		return parse_string_opt(p, k, field, value);
 	if (listen_addr_parse(value, NULL, NULL) == -1) {
-		conf_key_error(p, "expected HOST:PORT, [IPV6]:PORT or *:PORT");
+		conf_key_error(p, "expected HOST:PORT, [IPV6]:PORT or *:PORT, "
+		    "or nothing for off");
 		return -1;
 	}
 	return conf_set_string(p, field, value);
-}
-
-/* Empty means off. */
-static int
-parse_metrics_listen(struct conf_parser *p, const struct conf_key *k,
-    void *field, const char *value)
-{
-	if (*value == '\0')
-		return parse_string_opt(p, k, field, value);
-	if (!have_metrics) {
-		conf_key_error(p, "not supported yet");
-		return -1;
-	}
-	return parse_listen(p, k, field, value);
 }
 
 static int
@@ -684,7 +673,7 @@ static const struct conf_key daemon_keys[DAEMON_KEY__MAX] = {
 	    D(control_socket), true, 0, 0 },
 	[DK_CONTROL_GROUP] = { "control-group", parse_string_opt,
 	    D(control_group), true, 0, 0 },
-	[DK_METRICS_LISTEN] = { "metrics-listen", parse_metrics_listen,
+	[DK_METRICS_LISTEN] = { "metrics-listen", parse_listen,
 	    D(metrics_listen), true, 0, 0 },
 	[DK_HTTP01_LISTEN] = { "http-01-listen", parse_listen,
 	    D(http01_listen), true, 0, 0 },

@@ -9,6 +9,8 @@
  *	config-keys.c	the key table of each section and the value parsers
  *	config-value.c	the words the parsers check: names, addresses,
  *			key types
+ *	config-host.c	the checks against this machine: groups, paths,
+ *			the files' contents, listen addresses
  */
 #ifndef DAEMON_CONFIG_PARSE_H
 #define DAEMON_CONFIG_PARSE_H
@@ -67,6 +69,8 @@ struct conf_parser {
 	json_t			*labels;	/* "[type name]" -> [file, line]
 						 * where it first appears: a
 						 * fleet has 10,000 sections */
+	json_t			*checked;	/* "kind:path" -> why, or true:
+						 * files checked once a load */
 
 	/* The file being read. */
 	const char		*file;
@@ -118,6 +122,8 @@ void		 conf_error(struct conf_parser *, const char *file, int line,
 /* About the key being parsed. */
 void		 conf_key_error(struct conf_parser *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+/* The key was set, and its value taken. */
+bool		 conf_key_ok(const struct conf_section *, int key);
 struct conf_ca	*conf_ca_new(const char *name, const char *file, int line);
 struct conf_cert *conf_cert_new(const char *name, const char *file, int line);
 
@@ -128,6 +134,10 @@ void		 conf_parse_file(struct conf_parser *, const char *file);
 /* Every conf.d/ *.conf beside the main file, in lexical order. */
 void		 conf_parse_dir(struct conf_parser *, const char *path);
 void		 conf_section_free(struct conf_section *);
+
+/* config-host.c */
+/* Checks against this machine: groups, paths, files, listeners. */
+void		 conf_check_host(struct conf_parser *);
 
 /* config-keys.c */
 extern const struct section_def conf_section_defs[SECTION__MAX];

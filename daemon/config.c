@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util.h"
 #include "config-parse.h"
 
 /* Errors. */
@@ -175,7 +176,7 @@ config_new(const char *path)
 	    (d->state_dir = strdup("/var/lib/acme-renewd")) == NULL ||
 	    (d->control_socket = strdup("/run/acme-renewd/control.sock")) ==
 	    NULL ||
-	    (d->control_group = strdup("acme-renewd")) == NULL ||
+	    (d->control_group = strdup(CONFIG_DEFAULT_GROUP)) == NULL ||
 	    (d->http01_listen = strdup("[::]:80")) == NULL ||
 	    (d->tlsalpn01_listen = strdup("[::]:443")) == NULL) {
 		config_free(conf);
@@ -254,10 +255,19 @@ conf_check_ca(struct conf_parser *p, struct conf_section *sec)
 	if (sec->keyline[AK_DIRECTORY] == 0)
 		conf_error(p, sec->file, sec->line, sec->label,
 		    "missing required key directory");
+	/* External Account Binding takes both. */
+	if (sec->keyline[AK_EAB_KID] != 0 &&
+	    sec->keyline[AK_EAB_HMAC_KEY_FILE] == 0)
+		conf_error(p, sec->file, sec->keyline[AK_EAB_KID], "eab-kid",
+		    "needs eab-hmac-key-file");
+	if (sec->keyline[AK_EAB_HMAC_KEY_FILE] != 0 &&
+	    sec->keyline[AK_EAB_KID] == 0)
+		conf_error(p, sec->file, sec->keyline[AK_EAB_HMAC_KEY_FILE],
+		    "eab-hmac-key-file", "needs eab-kid");
 }
 
 /* Set, and its value taken. */
-static bool
+bool
 conf_key_ok(const struct conf_section *sec, int key)
 {
 	return sec->keyline[key] != 0 && !sec->keybad[key];
@@ -328,6 +338,7 @@ conf_check(struct conf_parser *p)
 		else if (sec->type == SECTION_CERT)
 			conf_check_cert(p, sec);
 	}
+	conf_check_host(p);
 }
 
 struct config *
@@ -362,13 +373,6 @@ out:
 		return NULL;
 	}
 	return p.conf;
-}
-
-static bool
-str_eq(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) ||
-	    (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 static bool

@@ -16,6 +16,8 @@
 
 /* Fixed, as DESIGN.md and the unit's ConfigurationDirectory= have it. */
 #define CONFIG_DEFAULT_PATH	"/etc/acme-renewd/acme-renewd.conf"
+/* control-group when the key is not set (the package's sysusers.d). */
+#define CONFIG_DEFAULT_GROUP	"acme-renewd"
 /* Longest [ca NAME] / [certificate NAME]: letters, digits, '.', '_', '-'. */
 #define CONFIG_NAME_MAX		64
 
@@ -50,9 +52,12 @@ struct conf_daemon {
 	char		*state_dir;		/* /var/lib/acme-renewd */
 	char		*control_socket;	/* /run/acme-renewd/control.sock */
 	char		*control_group;		/* acme-renewd; NULL = none */
+	gid_t		 control_gid;		/* resolved, if control_group */
+	bool		 control_group_absent;	/* not set, and no group
+						 * acme-renewd here: root only */
 	char		*metrics_listen;	/* NULL = off */
-	char		*http01_listen;		/* [::]:80 */
-	char		*tlsalpn01_listen;	/* [::]:443 */
+	char		*http01_listen;		/* [::]:80; NULL = off */
+	char		*tlsalpn01_listen;	/* [::]:443; NULL = off */
 	int		 max_parallel;		/* 8 */
 	int		 log_level;		/* LOG_INFO */
 	int		 log_target;		/* enum log_target */
@@ -131,6 +136,13 @@ const struct conf_ca	*config_find_ca(const struct config *, const char *);
 bool			 config_cert_equal(const struct conf_cert *,
 			    const struct conf_cert *);
 const struct conf_cert	*config_find_cert(const struct config *, const char *);
+
+/*
+ * The key of eab-hmac-key-file (base64url, as the CA hands it out),
+ * malloc'd, its length in *len; NULL with *cause.  The caller wipes it.
+ */
+unsigned char	*config_eab_key_read(const char *path, size_t *len,
+		    char **cause);
 
 /* "ec-p256", "ec-p384", "rsa-2048" ... "rsa-4096"; -1 on anything else. */
 int		 key_spec_parse(const char *, struct key_spec *);

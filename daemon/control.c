@@ -799,11 +799,10 @@ control_systemd_fd(void)
 }
 
 struct control *
-control_new(struct daemon *d, const char *path, const char *group,
-    char **cause)
+control_new(struct daemon *d, const struct conf_daemon *conf, char **cause)
 {
 	struct control	*ctl = NULL;
-	struct group	*gr;
+	const char	*path = conf->control_socket;
 	int		 fd = -1, backlog = CONTROL_BACKLOG, rc = -1;
 
 	*cause = NULL;
@@ -815,18 +814,14 @@ control_new(struct daemon *d, const char *path, const char *group,
 	TAILQ_INIT(&ctl->clients);
 	evtimer_assign(&ctl->ev_resume, d->base, control_resume_cb, ctl);
 
-	if (group != NULL && *group != '\0') {
-		errno = 0;
-		if ((gr = getgrnam(group)) == NULL) {
-			if (asprintf(cause, "control-group '%s': %s", group,
-			    errno != 0 ? strerror(errno) : "no such group") ==
-			    -1)
-				*cause = NULL;
-			goto out;
-		}
-		ctl->gid = gr->gr_gid;
+	/* config_load() resolved the group. */
+	if (conf->control_group != NULL) {
+		ctl->gid = conf->control_gid;
 		ctl->have_group = true;
-	}
+	} else if (conf->control_group_absent)
+		log_notice("control: control-group is not set and this "
+		    "machine has no group '%s': only root may use the "
+		    "control socket", CONFIG_DEFAULT_GROUP);
 
 	if ((fd = control_systemd_fd()) != -1) {
 		backlog = 0;	/* systemd listens already */

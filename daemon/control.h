@@ -15,6 +15,7 @@
 
 #include "../common/ctlproto.h"
 
+struct conf_daemon;
 struct daemon;
 struct control;
 struct ctl_client;
@@ -60,9 +61,12 @@ int		 control_request_parse(const char *line, size_t len,
 		    json_t **reply);
 void		 control_request_clear(struct control_request *);
 
-/* Listens on path (mode 0660, group) or on the socket systemd passed. */
-struct control	*control_new(struct daemon *, const char *path,
-		    const char *group, char **cause);
+/*
+ * Listens on conf's control-socket (mode 0660, control-group) or on the
+ * socket systemd passed; conf is borrowed for the call.
+ */
+struct control	*control_new(struct daemon *, const struct conf_daemon *conf,
+		    char **cause);
 /* Closes every client and unlinks the socket if control_new made it. */
 void		 control_free(struct control *);
 

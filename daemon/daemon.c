@@ -244,8 +244,7 @@ daemon_start(struct daemon *d, char **cause)
 	if (d->conf->daemon.metrics_listen != NULL && (d->metrics =
 	    metrics_new(d, d->conf->daemon.metrics_listen, cause)) == NULL)
 		return -1;
-	if ((d->control = control_new(d, d->conf->daemon.control_socket,
-	    d->conf->daemon.control_group, cause)) == NULL)
+	if ((d->control = control_new(d, &d->conf->daemon, cause)) == NULL)
 		return -1;
 	evsignal_add(&d->ev_sigint, NULL);
 	evsignal_add(&d->ev_sigterm, NULL);

@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,24 @@
 
 #include "log.h"
 #include "daemon.h"
+
+/* Every message that ends the process: an error, and it says so. */
+static void	stopping(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+stopping(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	va_end(ap);
+	log_tagged(LOG_ERR, NULL, "%s; stopping", msg != NULL ? msg :
+	    "cannot start");
+	free(msg);
+}
 
 static void
 usage(FILE *f)
@@ -30,7 +49,7 @@ usage(FILE *f)
 
 /* Prints every error; NULL when the config is unusable. */
 static struct config *
-load_config(const char *path)
+load_config(const char *path, bool check)
 {
 	struct config_errors	 errs = { NULL, 0 };
 	struct config		*conf;
@@ -39,6 +58,9 @@ load_config(const char *path)
 	conf = config_load(path, &errs);
 	for (i = 0; i < errs.count; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
+	if (conf == NULL && !check)
+		stopping("%s: the configuration has %zu error%s", path,
+		    errs.count, errs.count == 1 ? "" : "s");
 	config_errors_clear(&errs);
 	return conf;
 }
@@ -89,9 +111,13 @@ main(int argc, char *argv[])
 	}
 
 	log_init("acme-renewd", LOG_TARGET_STDERR, LOG_INFO);
-	if ((conf = load_config(path)) == NULL)
+	if ((conf = load_config(path, check)) == NULL)
 		return 1;
 	if (check) {
+		if (conf->daemon.control_group_absent)
+			printf("%s: note: control-group is not set and this "
+			    "machine has no group '%s': the control socket "
+			    "will be root's only\n", path, CONFIG_DEFAULT_GROUP);
 		printf("%s: configuration OK\n", path);
 		config_free(conf);
 		return 0;
@@ -104,16 +130,18 @@ main(int argc, char *argv[])
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("cannot initialize libcurl");
 	if ((d = daemon_new(conf)) == NULL) {
-		log_warnx("cannot set up the daemon: out of memory");
+		stopping("cannot set up the daemon: out of memory");
 		goto out;
 	}
 	d->debug = debug;
 	if (daemon_start(d, &cause) == -1) {
-		log_warnx("%s", cause != NULL ? cause : "cannot start");
+		stopping("%s", cause != NULL ? cause : "cannot start");
 		goto out;
 	}
 	if (daemon_run(d) == 0)
 		rc = 0;
+	else
+		stopping("the event loop failed");
 out:
 	free(cause);
 	daemon_free(d);

@@ -22,8 +22,7 @@
 static void
 reload_keep(const char *key, char **newval, const char *oldval)
 {
-	if ((*newval == NULL && oldval == NULL) ||
-	    (*newval != NULL && oldval != NULL && strcmp(*newval, oldval) == 0))
+	if (str_eq(*newval, oldval))
 		return;
 	log_warnx("reload: %s changes only at restart; still %s", key,
 	    oldval != NULL ? oldval : "(none)");
@@ -149,8 +148,8 @@ reload_listeners(struct daemon *d, const struct config *old)
 	char	*cause = NULL;
 	bool	 moved;
 
-	moved = strcmp(old->daemon.http01_listen,
-	    d->conf->daemon.http01_listen) != 0;
+	moved = !str_eq(old->daemon.http01_listen,
+	    d->conf->daemon.http01_listen);
 	if (d->http01 != NULL && (moved ||
 	    !daemon_uses(d, CHALLENGE_HTTP01, true))) {
 		http01_free(d->http01);
@@ -163,8 +162,8 @@ reload_listeners(struct daemon *d, const struct config *old)
 		free(cause);
 		cause = NULL;
 	}
-	moved = strcmp(old->daemon.tlsalpn01_listen,
-	    d->conf->daemon.tlsalpn01_listen) != 0;
+	moved = !str_eq(old->daemon.tlsalpn01_listen,
+	    d->conf->daemon.tlsalpn01_listen);
 	if (d->tlsalpn01 != NULL && (moved ||
 	    !daemon_uses(d, CHALLENGE_TLSALPN01, false))) {
 		tlsalpn01_free(d->tlsalpn01);

@@ -873,32 +873,17 @@ client_setup_failed(struct acme_client *c, const char *why)
 static json_t *
 account_eab(struct acme_client *c, char **cause)
 {
-	char		*text = NULL, *end;
-	unsigned char	*hmac = NULL;
-	size_t		 len = 0, hmaclen = 0;
-	json_t		*eab = NULL;
+	unsigned char	*hmac;
+	size_t		 hmaclen = 0;
+	json_t		*eab;
 
-	if ((text = fs_read_file(c->conf->eab_hmac_key_file, 4096, &len,
+	if ((hmac = config_eab_key_read(c->conf->eab_hmac_key_file, &hmaclen,
 	    cause)) == NULL)
-		goto out;
-	/* The key as the CA hands it out: base64url, maybe a newline. */
-	for (end = text + len; end > text && (end[-1] == '\n' ||
-	    end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'); end--)
-		end[-1] = '\0';
-	if ((hmac = b64url_decode(text, &hmaclen)) == NULL || hmaclen == 0) {
-		*cause = xasprintf("eab-hmac-key-file %s: not a base64url key",
-		    c->conf->eab_hmac_key_file);
-		goto out;
-	}
+		return NULL;
 	if ((eab = jws_eab(c->key, c->conf->eab_kid, hmac, hmaclen,
 	    acme_client_url(c, "newAccount"))) == NULL)
 		*cause = xasprintf("cannot build the external account binding");
-out:
-	if (text != NULL)
-		OPENSSL_cleanse(text, len);
-	if (hmac != NULL)
-		OPENSSL_cleanse(hmac, hmaclen);
-	free(text);
+	OPENSSL_cleanse(hmac, hmaclen);
 	free(hmac);
 	return eab;
 }

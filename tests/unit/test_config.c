@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <ftw.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,18 @@
 #define CA_LE	"[ca le]\ndirectory = https://acme.example/dir\n"
 #define A13	"aaaaaaaaaaaaa"
 #define A65	A13 A13 A13 A13 A13
+/* A self-signed certificate: a trust bundle OpenSSL loads. */
+#define PEM_CERT \
+	"-----BEGIN CERTIFICATE-----\n" \
+	"MIIBcDCCARWgAwIBAgIUF/fMhI4y+bM3ARWwke1stO32iBQwCgYIKoZIzj0EAwIw\n" \
+	"DDEKMAgGA1UEAwwBdDAgFw0yNjEyMDIyMjU0MjBaGA8yMTI2MTEwODIyNTQyMFow\n" \
+	"DDEKMAgGA1UEAwwBdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABPdqBbarEnDJ\n" \
+	"sPi25cbKnp1Dgp5yn6CkfdGtZ1mi7UzqOtJWdEfV23oUgTonPYEL3Um6DG89ovtw\n" \
+	"kQhJT56wu1KjUzBRMB0GA1UdDgQWBBRUTdekIqdSFu7Ro8m0bTQOP4ANsDAfBgNV\n" \
+	"HSMEGDAWgBRUTdekIqdSFu7Ro8m0bTQOP4ANsDAPBgNVHRMBAf8EBTADAQH/MAoG\n" \
+	"CCqGSM49BAMCA0kAMEYCIQD3spHQNH5RRT7/KKostrv8URuPomVwP3sXMB7N2G3L\n" \
+	"UgIhAJz6yktklm1CIGOrBOk3WYUTUm/70NgObUrwsG6SCjeN\n" \
+	"-----END CERTIFICATE-----\n"
 
 struct fixture {
 	char			 dir[64];
@@ -164,14 +177,14 @@ test_full(void **state)
 	char			 bundle[128], text[2048];
 
 	snprintf(bundle, sizeof(bundle), "%s/bundle.pem", f->dir);
-	put(f, "bundle.pem", "-----BEGIN CERTIFICATE-----\n");
+	put(f, "bundle.pem", PEM_CERT);
 	snprintf(text, sizeof(text),
 	    "; a comment\n"
 	    "# another\n"
 	    "[daemon]\n"
 	    "state-dir = /srv/acme\n"
 	    "control-socket = /run/x/ctl.sock\n"
-	    "control-group = wheel\n"
+	    "control-group = root\n"
 	    "metrics-listen =\n"
 	    "http-01-listen = 127.0.0.1:8080\n"
 	    "tls-alpn-01-listen = [::1]:8443\n"
@@ -202,7 +215,8 @@ test_full(void **state)
 	assert_string_equal(f->conf->path, f->main);
 	assert_string_equal(d->state_dir, "/srv/acme");
 	assert_string_equal(d->control_socket, "/run/x/ctl.sock");
-	assert_string_equal(d->control_group, "wheel");
+	assert_string_equal(d->control_group, "root");
+	assert_int_equal(d->control_gid, 0);
 	assert_null(d->metrics_listen);
 	assert_string_equal(d->http01_listen, "127.0.0.1:8080");
 	assert_string_equal(d->tlsalpn01_listen, "[::1]:8443");
@@ -259,7 +273,14 @@ test_defaults(void **state)
 	d = &f->conf->daemon;
 	assert_string_equal(d->state_dir, "/var/lib/acme-renewd");
 	assert_string_equal(d->control_socket, "/run/acme-renewd/control.sock");
-	assert_string_equal(d->control_group, "acme-renewd");
+	/* The package's group where it is installed, else no group. */
+	if (getgrnam("acme-renewd") != NULL) {
+		assert_string_equal(d->control_group, "acme-renewd");
+		assert_false(d->control_group_absent);
+	} else {
+		assert_null(d->control_group);
+		assert_true(d->control_group_absent);
+	}
 	assert_null(d->metrics_listen);
 	assert_string_equal(d->http01_listen, "[::]:80");
 	assert_string_equal(d->tlsalpn01_listen, "[::]:443");
@@ -304,6 +325,7 @@ test_defaults(void **state)
 	    "renew-before = auto\n");
 	expect_ok(f);
 	assert_null(f->conf->daemon.control_group);
+	assert_false(f->conf->daemon.control_group_absent);
 	assert_int_equal(config_find_cert(f->conf, "www")->renew_before, 0);
 }
 
@@ -418,9 +440,9 @@ test_bad_values(void **state)
 	    "%D/" MAIN ":2: hook-timeout: expected a duration like 90s, 15m, "
 	    "12h or 30d",
 	    "%D/" MAIN ":3: http-01-listen: expected HOST:PORT, [IPV6]:PORT "
-	    "or *:PORT",
+	    "or *:PORT, or nothing for off",
 	    "%D/" MAIN ":4: tls-alpn-01-listen: expected HOST:PORT, "
-	    "[IPV6]:PORT or *:PORT",
+	    "[IPV6]:PORT or *:PORT, or nothing for off",
 	    "%D/" MAIN ":5: max-parallel: must be between 1 and 1024",
 	    "%D/" MAIN ":6: log-level: expected debug, info, notice, warning "
 	    "or err",
@@ -729,6 +751,167 @@ test_trust_bundle(void **state)
 	    "%D/" MAIN ":9: trust-bundle: must be an absolute path", NULL);
 }
 
+/*
+ * control-group: a group that exists is resolved; one that does not is
+ * an error at its line; the default may be missing (then nobody).
+ */
+static void
+test_control_group(void **state)
+{
+	struct fixture	*f = *state;
+
+	put(f, MAIN, "[daemon]\ncontrol-group = root\n");
+	expect_ok(f);
+	assert_string_equal(f->conf->daemon.control_group, "root");
+	assert_int_equal(f->conf->daemon.control_gid, 0);
+	assert_false(f->conf->daemon.control_group_absent);
+
+	put(f, MAIN, "[daemon]\nlog-level = info\n"
+	    "control-group = no-such-group-acme\n");
+	expect_errors(f, "%D/" MAIN ":3: control-group: no-such-group-acme: "
+	    "no such group", NULL);
+}
+
+/*
+ * An empty *-listen turns that listener off; a certificate that needs
+ * it is an error naming both lines.  A listener no certificate uses is
+ * never checked.
+ */
+static void
+test_listeners_off(void **state)
+{
+	struct fixture	*f = *state;
+	char		*text;
+
+	put(f, MAIN, "[daemon]\nhttp-01-listen =\ntls-alpn-01-listen =\n"
+	    "metrics-listen =\n" CA_LE
+	    "[certificate www]\ndomains = www.example.com\nca = le\n"
+	    "[certificate edge]\ndomains = edge.example.com\nca = le\n"
+	    "challenge = tls-alpn-01\n");			/* 13 */
+	expect_errors(f,
+	    "%D/" MAIN ":7: [certificate www]: http-01 without webroot needs "
+	    "http-01-listen, which is off (%D/" MAIN ":2)",
+	    "%D/" MAIN ":13: challenge: tls-alpn-01 needs tls-alpn-01-listen, "
+	    "which is off (%D/" MAIN ":3)", NULL);
+
+	/* webroot and dns-01 need no listener. */
+	text = expand(f, "[daemon]\nhttp-01-listen =\ntls-alpn-01-listen =\n"
+	    CA_LE "[certificate blog]\ndomains = blog.example.com\nca = le\n"
+	    "webroot = %D\n"
+	    "[certificate api]\ndomains = api.example.com\nca = le\n"
+	    "challenge = dns-01\ndns-01-rfc2136-server = 127.0.0.1\n");
+	put(f, MAIN, text);
+	free(text);
+	expect_ok(f);
+	assert_null(f->conf->daemon.http01_listen);
+	assert_null(f->conf->daemon.tlsalpn01_listen);
+
+	/* Unused, an address this machine lacks is not an error. */
+	put(f, MAIN, "[daemon]\ntls-alpn-01-listen = 192.0.2.1:443\n");
+	expect_ok(f);
+}
+
+/* Listeners in use must bind here, each on a port of its own. */
+static void
+test_listeners_bind(void **state)
+{
+	struct fixture	*f = *state;
+
+	put(f, MAIN, "[daemon]\nhttp-01-listen = 192.0.2.1:80\n" CA_LE
+	    "[certificate www]\ndomains = www.example.com\nca = le\n");
+	expect_errors(f, "%D/" MAIN ":2: http-01-listen: 192.0.2.1:80: cannot "
+	    "listen there: Cannot assign requested address", NULL);
+
+	put(f, MAIN, "[daemon]\nhttp-01-listen = 127.0.0.1:8080\n"
+	    "metrics-listen = 127.0.0.1:8080\n" CA_LE
+	    "[certificate www]\ndomains = www.example.com\nca = le\n");
+	expect_errors(f, "%D/" MAIN ":3: metrics-listen: 127.0.0.1:8080: the "
+	    "same port as http-01-listen = 127.0.0.1:8080 (%D/" MAIN ":2)",
+	    NULL);
+
+	/* "*" shares its port with every address; other ports are fine. */
+	put(f, MAIN, "[daemon]\nhttp-01-listen = *:8080\n"
+	    "tls-alpn-01-listen = 127.0.0.1:8443\n"
+	    "metrics-listen = 127.0.0.1:8080\n" CA_LE
+	    "[certificate www]\ndomains = www.example.com\nca = le\n"
+	    "[certificate edge]\ndomains = edge.example.com\nca = le\n"
+	    "challenge = tls-alpn-01\n");
+	expect_errors(f, "%D/" MAIN ":4: metrics-listen: 127.0.0.1:8080: the "
+	    "same port as http-01-listen = *:8080 (%D/" MAIN ":2)", NULL);
+
+	put(f, MAIN, "[daemon]\nhttp-01-listen = 127.0.0.1:8080\n"
+	    "metrics-listen = 127.0.0.2:8080\n" CA_LE
+	    "[certificate www]\ndomains = www.example.com\nca = le\n");
+	expect_ok(f);
+}
+
+/* state-dir and control-socket: nothing in the way of making them. */
+static void
+test_host_paths(void **state)
+{
+	struct fixture	*f = *state;
+	char		*text;
+
+	put(f, "file", "x");
+	text = expand(f, "[daemon]\nstate-dir = %D/file/state\n"
+	    "control-socket = %D/file\n");
+	put(f, MAIN, text);
+	free(text);
+	expect_errors(f,
+	    "%D/" MAIN ":2: state-dir: %D/file/state: %D/file is not a "
+	    "directory",
+	    "%D/" MAIN ":3: control-socket: %D/file exists and is not a socket",
+	    NULL);
+
+	text = expand(f, "[daemon]\nstate-dir = %D/new/state\n"
+	    "control-socket = %D/file/ctl.sock\n");
+	put(f, MAIN, text);
+	free(text);
+	expect_errors(f, "%D/" MAIN ":3: control-socket: %D/file/ctl.sock: "
+	    "%D/file is not a directory", NULL);
+}
+
+/*
+ * What the files hold: certificates, an EAB key, a TSIG key.  A webroot
+ * that does not exist (yet) is the renewal's business.
+ */
+static void
+test_host_files(void **state)
+{
+	struct fixture	*f = *state;
+	char		*text;
+
+	put(f, "empty.pem", "not a certificate\n");
+	put(f, "good.pem", PEM_CERT);
+	put(f, "eab.key", "!!not base64url!!\n");
+	put(f, "tsig.key", "key \"k\" { algorithm hmac-sha256; };\n");
+	text = expand(f, "[ca a]\ndirectory = https://a.example/dir\n"
+	    "trust-bundle = %D/empty.pem\n"
+	    "eab-kid = kid-1\n"
+	    "eab-hmac-key-file = %D/eab.key\n"			/* 5 */
+	    "[ca b]\ndirectory = https://b.example/dir\n"
+	    "trust-bundle = %D/good.pem\n"
+	    "eab-kid = kid-2\n"					/* 9 */
+	    "[ca c]\ndirectory = https://c.example/dir\n"
+	    "trust-bundle = %D/empty.pem\n"			/* 12 */
+	    "[certificate d]\ndomains = d.example.com\nca = b\n"
+	    "challenge = dns-01\ndns-01-rfc2136-server = 127.0.0.1\n"
+	    "dns-01-tsig-key-file = %D/tsig.key\n"		/* 18 */
+	    "[certificate w]\ndomains = w.example.com\nca = b\n"
+	    "webroot = %D/nowhere\n");				/* 22 */
+	put(f, MAIN, text);
+	free(text);
+	expect_errors(f,
+	    "%D/" MAIN ":9: eab-kid: needs eab-hmac-key-file",
+	    "%D/" MAIN ":3: trust-bundle: %D/empty.pem: no PEM certificate in "
+	    "it (no certificate or crl found)",
+	    "%D/" MAIN ":5: eab-hmac-key-file: %D/eab.key: not a base64url key",
+	    "%D/" MAIN ":12: trust-bundle: %D/empty.pem: no PEM certificate in "
+	    "it (no certificate or crl found)",
+	    "%D/" MAIN ":18: dns-01-tsig-key-file: %D/tsig.key: key \"k\" has "
+	    "no secret", NULL);
+}
+
 static void
 test_wildcard(void **state)
 {
@@ -778,14 +961,15 @@ test_inline_comments(void **state)
 	put(f, MAIN, "[daemon]   # the daemon\n"
 	    "max-parallel = 8   # renewals at once\n"
 	    "log-level = debug ; semicolon too\n"
-	    "control-group = grp#1\n"
+	    "control-socket = /run/acme#1/ctl.sock\n"
 	    "  hook-timeout = 1h   \n"
 	    "[ca le] ; the CA\n"
 	    "directory = https://acme.example/dir#frag\n");
 	expect_ok(f);
 	assert_int_equal(f->conf->daemon.max_parallel, 8);
 	assert_int_equal(f->conf->daemon.log_level, LOG_DEBUG);
-	assert_string_equal(f->conf->daemon.control_group, "grp#1");
+	assert_string_equal(f->conf->daemon.control_socket,
+	    "/run/acme#1/ctl.sock");
 	assert_int_equal(f->conf->daemon.hook_timeout, 3600);
 	assert_string_equal(config_find_ca(f->conf, "le")->directory,
 	    "https://acme.example/dir#frag");
@@ -967,7 +1151,7 @@ srcdir_path(const char *rel)
 /*
  * etc/acme-renewd.conf loads as shipped; with every commented-out key
  * turned on (but trust-bundle, a file that need not exist), the only
- * errors are the keys this version does not support.
+ * errors are about files and the group this machine may not have.
  */
 static void
 test_example_config(void **state)
@@ -1001,10 +1185,12 @@ test_example_config(void **state)
 	config_free(f->conf);
 	f->conf = NULL;
 	assert_null(load(f));
-	/* Files the example names need not exist on this machine. */
+	/* Files the example names, and the package's group, need not
+	 * exist on this machine. */
 	for (i = 0; i < f->errs.count; i++) {
-		if (strstr(f->errs.msg[i], ": not supported yet") == NULL &&
-		    strstr(f->errs.msg[i], ": No such file or directory") == NULL)
+		if (strstr(f->errs.msg[i], ": No such file or directory") ==
+		    NULL && strstr(f->errs.msg[i], "control-group: acme-renewd: "
+		    "no such group") == NULL)
 			fail_msg("unexpected: %s", f->errs.msg[i]);
 	}
 	assert_true(f->errs.count > 0);
@@ -1096,6 +1282,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing_main, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_bundle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_control_group, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_listeners_off, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_listeners_bind, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_host_paths, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_host_files, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wildcard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile, setup,
