@@ -8,12 +8,10 @@
 #include <openssl/x509.h>
 
 #include "b64url.h"
-#include "ctlproto.h"
 #include "log.h"
 #include "util.h"
 #include "acme/acme.h"
 #include "admin.h"
-#include "control.h"
 #include "daemon.h"
 #include "fsutil.h"
 #include "keygen.h"
@@ -24,8 +22,8 @@ struct admin_job {
 	struct daemon		*d;
 	char			*target;	/* certificate or CA name */
 	struct acme_client	*ca;
-	uint64_t		 client;
-	json_t			*id;
+	admin_done_cb		 done;
+	void			*arg;
 	struct acme_op		*op;
 	struct keygen		*keygen;
 	EVP_PKEY		*newkey;
@@ -59,8 +57,8 @@ admin_reason_code(const char *name)
 }
 
 static struct admin_job *
-admin_job_new(struct daemon *d, const char *target, uint64_t client,
-    json_t *id)
+admin_job_new(struct daemon *d, const char *target, admin_done_cb done,
+    void *arg)
 {
 	struct admin_job	*j;
 
@@ -70,8 +68,8 @@ admin_job_new(struct daemon *d, const char *target, uint64_t client,
 		return NULL;
 	}
 	j->d = d;
-	j->client = client;
-	j->id = json_incref(id);
+	j->done = done;
+	j->arg = arg;
 	j->reason = -1;
 	TAILQ_INSERT_TAIL(&d->admin, j, entry);
 	return j;
@@ -84,26 +82,16 @@ admin_job_free(struct admin_job *j)
 	acme_op_cancel(j->op);
 	keygen_cancel(j->keygen);
 	EVP_PKEY_free(j->newkey);
-	json_decref(j->id);
 	free(j->serial);
 	free(j->target);
 	free(j);
 }
 
-/* Sends the answer (result, or an internal error with msg) and frees. */
+/* Tells the caller (result, or msg when NULL) and frees the job. */
 static void
 admin_finish(struct admin_job *j, json_t *result, const char *msg)
 {
-	json_t	*reply;
-
-	if (result != NULL)
-		reply = ctlproto_ok(j->id, result);
-	else
-		reply = ctlproto_error(j->id, CTL_ERR_INTERNAL, "%s", msg);
-	if (reply != NULL) {
-		control_send(j->d->control, j->client, reply);
-		json_decref(reply);
-	}
+	j->done(result, result != NULL ? NULL : msg, j->arg);
 	admin_job_free(j);
 }
 
@@ -111,7 +99,8 @@ void
 admin_free_all(struct daemon *d)
 {
 	while (!TAILQ_EMPTY(&d->admin))
-		admin_job_free(TAILQ_FIRST(&d->admin));
+		admin_finish(TAILQ_FIRST(&d->admin), NULL,
+		    "the daemon is shutting down");
 }
 
 /* --- revoke ---------------------------------------------------------- */
@@ -165,7 +154,7 @@ admin_cert_der64(const char *pem)
 
 int
 admin_revoke(struct daemon *d, const char *name, int reason,
-    uint64_t client, json_t *id, char **cause)
+    admin_done_cb done, void *arg, char **cause)
 {
 	struct cert		*c = daemon_cert(d, name);
 	struct store_files	 files = { .key_pem = NULL };
@@ -193,7 +182,7 @@ admin_revoke(struct daemon *d, const char *name, int reason,
 	    (payload = json_pack("{s:s}", "certificate", der)) == NULL ||
 	    (reason >= 0 && json_object_set_new(payload, "reason",
 	    json_integer(reason)) == -1) ||
-	    (j = admin_job_new(d, name, client, id)) == NULL ||
+	    (j = admin_job_new(d, name, done, arg)) == NULL ||
 	    (j->serial = strdup(c->st.current.info.serial)) == NULL) {
 		*cause = xasprintf("out of memory");
 		goto out;
@@ -209,7 +198,7 @@ admin_revoke(struct daemon *d, const char *name, int reason,
 	rc = 0;
 out:
 	if (j != NULL)
-		admin_job_free(j);
+		admin_job_free(j);	/* unanswered: rc is -1 */
 	json_decref(payload);
 	free(der);
 	store_files_clear(&files);
@@ -292,8 +281,8 @@ admin_account_ready_cb(const struct acme_response *resp, void *arg)
 }
 
 int
-admin_rollover(struct daemon *d, const char *name, uint64_t client,
-    json_t *id, char **cause)
+admin_rollover(struct daemon *d, const char *name, admin_done_cb done,
+    void *arg, char **cause)
 {
 	struct acme_client	*ca = daemon_ca(d, name);
 	struct admin_job	*j;
@@ -302,7 +291,7 @@ admin_rollover(struct daemon *d, const char *name, uint64_t client,
 		*cause = xasprintf("no CA named '%s'", name);
 		return -1;
 	}
-	if ((j = admin_job_new(d, name, client, id)) == NULL) {
+	if ((j = admin_job_new(d, name, done, arg)) == NULL) {
 		*cause = xasprintf("out of memory");
 		return -1;
 	}

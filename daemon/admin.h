@@ -19,14 +19,18 @@ TAILQ_HEAD(admin_list, admin_job);
 /* RFC 5280 CRLReason names ("keyCompromise") -> code, -1 if unknown. */
 int	 admin_reason_code(const char *);
 /*
- * Both answer the request (client, id) later through the control socket;
- * -1 with *cause (and nothing sent) when they cannot start.
+ * How an action ended: result (a new reference, taken) or error.  Runs
+ * exactly once for an action that started, from the loop.
  */
+typedef void (*admin_done_cb)(json_t *result, const char *error, void *arg);
+
+/* Both call done later; -1 with *cause (done never runs) when they
+ * cannot start. */
 int	 admin_revoke(struct daemon *, const char *cert, int reason,
-	    uint64_t client, json_t *id, char **cause);
-int	 admin_rollover(struct daemon *, const char *ca, uint64_t client,
-	    json_t *id, char **cause);
-/* At shutdown: drops the jobs, unanswered. */
+	    admin_done_cb done, void *arg, char **cause);
+int	 admin_rollover(struct daemon *, const char *ca, admin_done_cb done,
+	    void *arg, char **cause);
+/* At shutdown: ends every action with an error. */
 void	 admin_free_all(struct daemon *);
 struct acme_client;
 /* A reload removed this CA: its jobs end with an error. */

@@ -26,9 +26,10 @@
 #include "acme/acme.h"
 #include "ari.h"
 #include "cert.h"
-#include "control.h"
+#include "challenge/solver.h"
 #include "daemon.h"
 #include "deploy.h"
+#include "events.h"
 #include "fsutil.h"
 #include "notify.h"
 #include "renewal.h"
@@ -86,81 +87,35 @@ cert_new(struct daemon *d, const struct conf_cert *conf)
 	c->conf = conf;
 	c->status = CERT_PENDING;
 	evtimer_assign(&c->timer, d->base, cert_timer_cb, c);
-	TAILQ_INIT(&c->waiters);
 	return c;
 }
 
-static void
-cert_waiters_free(struct cert *c)
+void
+cert_fire(struct cert *c, struct cert_event *ev)
 {
-	struct cert_waiter	*w;
-
-	while ((w = TAILQ_FIRST(&c->waiters)) != NULL) {
-		TAILQ_REMOVE(&c->waiters, w, entry);
-		json_decref(w->id);
-		free(w);
-	}
+	ev->cert = c;
+	events_fire(&c->d->listeners, ev);
 }
 
-int
-cert_add_waiter(struct cert *c, uint64_t client, json_t *id)
+/* Where a renewal stands: "start", a renewal phase, "done", "failed". */
+static void
+cert_fire_phase(struct cert *c, const char *phase)
 {
-	struct cert_waiter	*w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return -1;
-	w->client = client;
-	w->id = json_incref(id);
-	TAILQ_INSERT_TAIL(&c->waiters, w, entry);
-	return 0;
+	cert_fire(c, &(struct cert_event){ .kind = CERT_EV_PHASE,
+	    .phase = phase });
 }
 
 void
-cert_event(struct cert *c, const char *phase)
+cert_storage_failed(struct cert *c)
 {
-	struct cert_waiter	*w, *next;
-	json_t			*ev;
-
-	if ((ev = json_pack("{s:s, s:s, s:s, s:s}", "event", "renewal",
-	    "name", c->name, "phase", phase,
-	    "state", cert_status_names[c->status])) == NULL)
-		return;
-	control_broadcast_event(c->d->control, ev);
-	for (w = TAILQ_FIRST(&c->waiters); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		if (control_send(c->d->control, w->client, ev) == -1) {
-			TAILQ_REMOVE(&c->waiters, w, entry);	/* gone */
-			json_decref(w->id);
-			free(w);
-		}
-	}
-	json_decref(ev);
+	cert_fire(c, &(struct cert_event){ .kind = CERT_EV_STORAGE_ERROR });
 }
 
-/* The outcome, to every client that waited for it. */
-static void
-cert_answer_waiters(struct cert *c, bool ok, const char *error)
+void
+cert_hook_ran(struct cert *c, enum hook_kind kind, bool ok)
 {
-	struct cert_waiter	*w;
-	json_t			*result, *reply;
-	char			 na[RFC3339_LEN];
-
-	time_format_rfc3339(c->st.current.info.not_after, na);
-	while ((w = TAILQ_FIRST(&c->waiters)) != NULL) {
-		TAILQ_REMOVE(&c->waiters, w, entry);
-		result = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:i}",
-		    "name", c->name, "outcome", ok ? "success" : "failure",
-		    "state", cert_status_names[c->status], "error", error,
-		    "not_after", c->have_cert ? na : NULL,
-		    "version", c->st.current.version);
-		if (result != NULL && (reply = ctlproto_ok(w->id,
-		    result)) != NULL) {
-			control_send(c->d->control, w->client, reply);
-			json_decref(reply);
-		}
-		json_decref(w->id);
-		free(w);
-	}
+	cert_fire(c, &(struct cert_event){ .kind = CERT_EV_HOOK,
+	    .hook = kind, .ok = ok });
 }
 
 void
@@ -168,10 +123,10 @@ cert_free(struct cert *c)
 {
 	if (c == NULL)
 		return;
-	cert_waiters_free(c);
 	ari_stop(c);
 	event_del(&c->timer);
 	renewal_free(c->job);
+	solver_free(c->solver);
 	deploy_stop(c);
 	proc_cancel(c->failure_proc);
 	state_clear(&c->st);
@@ -202,9 +157,9 @@ cert_save(struct cert *c)
 	if ((dfd = store_open_cert_dir(c->d->conf->daemon.state_dir, c->name,
 	    true, &cause)) == -1 ||
 	    state_save_at(dfd, dir, &c->st, &cause) == -1) {
-		c->storage_errors++;
 		log_tagged(LOG_WARNING, &(struct log_tag){ .name = c->name },
 		    "cannot save state: %s", cause);
+		cert_storage_failed(c);
 	}
 	if (dfd != -1)
 		close(dfd);
@@ -306,7 +261,8 @@ cert_load_current(struct cert *c, bool *matches, bool *changed)
 		*matches = true;
 }
 
-void
+/* The renewal installed version v; takes info (cleared here). */
+static void
 cert_set_current(struct cert *c, int version, struct certinfo *info)
 {
 	struct current_state	*cur = &c->st.current;
@@ -449,18 +405,110 @@ cert_start(struct cert *c)
 		cert_save(c);
 }
 
+/* With reuse-key, the key in service if it is of the configured type. */
+static EVP_PKEY *
+cert_reused_key(const struct cert *c)
+{
+	struct store_files	 files = { .key_pem = NULL };
+	EVP_PKEY		*key = NULL;
+	struct key_spec		 spec;
+	char			*cause = NULL;
+
+	if (c->conf->reuse_key && c->have_cert &&
+	    store_read_current(c->d->conf->daemon.state_dir, c->name, &files,
+	    &cause) == 0 &&
+	    (key = keystore_from_pem(files.key_pem)) != NULL &&
+	    (keystore_spec_of(key, &spec) == -1 ||
+	    !key_spec_equal(&spec, &c->conf->key))) {
+		EVP_PKEY_free(key);	/* key-type changed: a new key */
+		key = NULL;
+	}
+	store_files_clear(&files);
+	free(cause);
+	return key;
+}
+
+/* The ARI id of the certificate in service, if ca issued it and offers
+ * ARI (RFC 9773 §5: newOrder's "replaces"); else NULL. */
+static const char *
+cert_replaces(const struct cert *c, const struct acme_client *ca)
+{
+	if (!c->have_cert || c->st.current.info.ari_id == NULL ||
+	    c->st.ca == NULL || strcmp(c->st.ca, acme_client_name(ca)) != 0 ||
+	    acme_client_url(ca, "renewalInfo") == NULL)
+		return NULL;
+	return c->st.current.info.ari_id;
+}
+
+static void
+cert_phase_cb(enum renewal_phase phase, void *arg)
+{
+	cert_fire_phase(arg, renewal_phase_names[phase]);
+}
+
+static void	cert_renewal_done(struct renewal_result *, void *);
+
+/* A renewal of what the configuration asks, at the CA whose turn it is. */
+static struct renewal *
+cert_renewal_start(struct cert *c, const char **why)
+{
+	struct renewal_params	 p;
+	struct acme_client	*ca;
+	EVP_PKEY		*reuse;
+	struct renewal		*r;
+
+	if ((ca = daemon_ca(c->d, cert_ca_name(c))) == NULL) {
+		*why = "no such CA";
+		return NULL;
+	}
+	if ((c->solver = solver_new(c->d, c->conf)) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	reuse = cert_reused_key(c);
+	memset(&p, 0, sizeof(p));
+	p.name = c->name;
+	p.domains = &c->conf->domains;
+	p.ca = ca;
+	p.solver = c->solver;
+	p.key_spec = &c->conf->key;
+	p.reuse_key = reuse;
+	p.profile = c->conf->profile;
+	p.replaces = cert_replaces(c, ca);
+	p.preferred_chain = c->conf->preferred_chain;
+	p.state_dir = c->d->conf->daemon.state_dir;
+	p.key_shared = c->conf->key_owner != NULL;
+	p.key_uid = c->conf->key_uid;
+	p.key_gid = c->conf->key_gid;
+	p.base = c->d->base;
+	p.keygens = &c->d->keygens;
+	r = renewal_start(&p, cert_phase_cb, cert_renewal_done, c);
+	EVP_PKEY_free(reuse);	/* the renewal holds its own reference */
+	if (r == NULL) {
+		solver_free(c->solver);
+		c->solver = NULL;
+		*why = "out of memory";
+	}
+	return r;
+}
+
+static void	cert_attempt_over(struct cert *, bool, const char *,
+		    const char *, long long);
+
 static void
 cert_begin(struct cert *c)
 {
 	struct daemon	*d = c->d;
+	const char	*why = NULL;
 
 	event_del(&c->timer);
 	d->running++;
 	c->status = CERT_RENEWING;
 	notify_changed(d);
 	c->attempt_started = time(NULL);
-	cert_event(c, "start");
-	c->job = renewal_start(c);	/* NULL: cert_renewal_done() ran */
+	cert_fire_phase(c, "start");
+	if ((c->job = cert_renewal_start(c, &why)) == NULL)
+		cert_attempt_over(c, false, "order", why, -1);
 }
 
 int
@@ -499,6 +547,17 @@ cert_reschedule(struct cert *c, time_t when)
 	cert_arm(c, when);
 }
 
+/* The job and what it used are gone; a slot is free. */
+static void
+cert_job_free(struct cert *c)
+{
+	renewal_free(c->job);
+	c->job = NULL;
+	solver_free(c->solver);
+	c->solver = NULL;
+	c->d->running--;
+}
+
 void
 cert_abandon(struct cert *c)
 {
@@ -509,11 +568,10 @@ cert_abandon(struct cert *c)
 		c->is_waiting = false;
 	}
 	if (c->job != NULL) {
-		renewal_free(c->job);
-		c->job = NULL;
-		c->d->running--;
-		cert_answer_waiters(c, false, "renewal abandoned (shutdown "
-		    "or reload)");
+		cert_job_free(c);
+		cert_fire(c, &(struct cert_event){ .kind = CERT_EV_OUTCOME,
+		    .abandoned = true,
+		    .error = "renewal abandoned (shutdown or reload)" });
 	}
 }
 
@@ -525,20 +583,30 @@ cert_timer_cb(evutil_socket_t fd, short what, void *arg)
 	cert_renew_now(c);
 }
 
-void
-cert_renewal_done(struct cert *c, bool ok, const char *phase,
-    const char *error)
+static void
+cert_renewal_done(struct renewal_result *res, void *arg)
+{
+	struct cert	*c = arg;
+
+	if (res->storage_error)
+		cert_storage_failed(c);
+	if (res->ok)
+		cert_set_current(c, res->version, &res->info);
+	/* res lives in the job, which goes last. */
+	cert_attempt_over(c, res->ok, renewal_phase_names[res->phase],
+	    res->error, res->retry_after);
+}
+
+/* An attempt ended (the job, if it ran, is still there): record it,
+ * schedule what comes next, tell the listeners. */
+static void
+cert_attempt_over(struct cert *c, bool ok, const char *phase,
+    const char *error, long long retry_after)
 {
 	struct attempt	 a;
-	struct renewal	*job = c->job;
 	time_t		 now = time(NULL);
-	long long	 retry_after = job != NULL ? renewal_retry_after(job) : -1;
 	const char	*ca = cert_ca_name(c);
 	bool		 matches, changed;
-
-	/* phase and error may live in the job: free it last. */
-	c->job = NULL;
-	c->d->running--;
 
 	memset(&a, 0, sizeof(a));
 	a.started = c->attempt_started;
@@ -551,10 +619,6 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 
 	free(c->st.last_error);
 	c->st.last_error = NULL;
-	if (ok)
-		c->renewals_ok++;
-	else
-		c->renewals_failed++;
 	if (ok) {
 		c->st.failures = 0;
 		c->st.last_success = now;
@@ -577,10 +641,15 @@ cert_renewal_done(struct cert *c, bool ok, const char *phase,
 			    "CA %s", c->st.failures, cert_ca_name(c));
 	}
 	cert_save(c);
-	cert_event(c, ok ? "done" : "failed");
-	cert_answer_waiters(c, ok, error);
+	cert_fire_phase(c, ok ? "done" : "failed");
+	cert_fire(c, &(struct cert_event){ .kind = CERT_EV_OUTCOME, .ok = ok,
+	    .error = error });
 	if (!ok)
 		deploy_failure_hook(c, error != NULL ? error : "failed");
-	renewal_free(job);
+	/* phase and error may live in the job: it goes last. */
+	if (c->job != NULL || c->solver != NULL)
+		cert_job_free(c);
+	else
+		c->d->running--;
 	daemon_slot_freed(c->d);
 }

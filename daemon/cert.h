@@ -28,19 +28,12 @@ enum cert_status {
 extern const char *const cert_status_names[CERT_STATUS__MAX];
 
 struct acme_op;
+struct cert_event;
 struct daemon;
 struct proc;
 struct renewal;
+struct solver;
 struct units_job;
-
-/* A control client waiting for the outcome of a renewal. */
-struct cert_waiter {
-	TAILQ_ENTRY(cert_waiter) entry;
-	uint64_t		 client;
-	json_t			*id;		/* of its request */
-};
-
-TAILQ_HEAD(cert_waiter_list, cert_waiter);
 
 struct cert {
 	TAILQ_ENTRY(cert)	 entry;
@@ -54,6 +47,7 @@ struct cert {
 	bool			 have_cert;
 	struct event		 timer;		/* next renewal or retry */
 	struct renewal		*job;		/* NULL unless renewing */
+	struct solver		*solver;	/* the job's challenges */
 	time_t			 attempt_started;
 	TAILQ_ENTRY(cert)	 waiting;	/* queued for a free slot */
 	bool			 is_waiting;
@@ -64,12 +58,6 @@ struct cert {
 	struct acme_op		*ari_op;	/* renewalInfo fetch */
 	struct event		*ari_timer;	/* next renewalInfo fetch */
 	bool			 ari_unsupported; /* the CA has no ARI */
-	struct cert_waiter_list	 waiters;	/* renew with wait */
-	/* Counters for the metrics (reset when a reload re-creates it). */
-	uint64_t		 renewals_ok;
-	uint64_t		 renewals_failed;
-	uint64_t		 storage_errors;	/* store or state.json */
-	uint64_t		 hook_runs[HOOK__MAX][2];	/* [kind][ok] */
 	bool			 needs_start;	/* reload: new */
 	bool			 needs_check;	/* reload: changed */
 };
@@ -83,20 +71,16 @@ void		 cert_start(struct cert *);
 /* Starts a renewal now (or queues it behind max-parallel).  -1 if one is
  * already running. */
 int		 cert_renew_now(struct cert *);
-/* Tells watchers (and waiters) where a renewal stands. */
-void		 cert_event(struct cert *, const char *phase);
-/* Adds a client waiting for the outcome of the renewal in flight. */
-int		 cert_add_waiter(struct cert *, uint64_t client, json_t *id);
+/* Tells the listeners (events.h) about c: sets ev->cert. */
+void		 cert_fire(struct cert *, struct cert_event *ev);
+/* A write to the store or state.json failed (the caller logged it). */
+void		 cert_storage_failed(struct cert *);
+/* One of the certificate's hooks finished. */
+void		 cert_hook_ran(struct cert *, enum hook_kind, bool ok);
 /* After a reload changed its configuration: look at it afresh. */
 void		 cert_recheck(struct cert *);
 /* Shutdown: stops the timer and drops any renewal in flight. */
 void		 cert_abandon(struct cert *);
-/* Called by the renewal when it ends; the job is freed by the cert. */
-void		 cert_renewal_done(struct cert *, bool ok, const char *phase,
-		    const char *error);
-/* The renewal installed version v; takes info (cleared here). */
-void		 cert_set_current(struct cert *, int version,
-		    struct certinfo *info);
 /* Moves the next renewal (a valid certificate's) to when. */
 void		 cert_reschedule(struct cert *, time_t when);
 /* Writes state.json (logs a failure). */

@@ -204,7 +204,7 @@ control_cmd_renew(struct daemon *d, struct ctl_client *client, json_t *args,
 		    "outcome", c->st.failures > 0 ? "failure" : "success",
 		    "state", cert_status_names[c->status],
 		    "error", c->st.last_error);
-	if (cert_add_waiter(c, control_client_id(client),
+	if (control_wait(d->control, c->name, control_client_id(client),
 	    control_client_request_id(client)) == -1) {
 		*code = CTL_ERR_INTERNAL;
 		*cause = xasprintf("out of memory");
@@ -312,14 +312,63 @@ nomem:
 	return NULL;
 }
 
+/* A request answered later, when an admin action (admin.h) is over. */
+struct control_cmd_later {
+	struct daemon	*d;
+	uint64_t	 client;
+	json_t		*id;
+	enum ctl_error	 code;		/* of a failure */
+};
+
+static void
+control_cmd_later_cb(json_t *result, const char *error, void *arg)
+{
+	struct control_cmd_later	*l = arg;
+	json_t				*reply;
+
+	if (result != NULL)
+		reply = ctlproto_ok(l->id, result);
+	else
+		reply = ctlproto_error(l->id, l->code, "%s", error);
+	if (reply != NULL) {
+		control_send(l->d->control, l->client, reply);
+		json_decref(reply);
+	}
+	json_decref(l->id);
+	free(l);
+}
+
+/* The client's request, to answer later; NULL when out of memory. */
+static struct control_cmd_later *
+control_cmd_later(struct daemon *d, struct ctl_client *client)
+{
+	struct control_cmd_later	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->d = d;
+	l->client = control_client_id(client);
+	l->id = json_incref(control_client_request_id(client));
+	l->code = CTL_ERR_INTERNAL;
+	return l;
+}
+
+static void
+control_cmd_later_free(struct control_cmd_later *l)
+{
+	json_decref(l->id);
+	free(l);
+}
+
 /* revoke {name, reason}: answered once the CA has revoked it. */
 static json_t *
 control_cmd_revoke(struct daemon *d, struct ctl_client *client, json_t *args,
     enum ctl_error *code, char **cause)
 {
-	const char	*name = NULL, *reason = NULL;
-	int		 rc;
-	json_error_t	 err;
+	struct control_cmd_later	*later;
+	const char			*name = NULL, *reason = NULL;
+	int				 rc;
+	json_error_t			 err;
 
 	if (json_unpack_ex(args, &err, 0, "{s:s, s?s}", "name", &name,
 	    "reason", &reason) == -1) {
@@ -340,9 +389,14 @@ control_cmd_revoke(struct daemon *d, struct ctl_client *client, json_t *args,
 		*cause = xasprintf("no certificate named '%s'", name);
 		return NULL;
 	}
+	if ((later = control_cmd_later(d, client)) == NULL) {
+		*code = CTL_ERR_INTERNAL;
+		*cause = xasprintf("out of memory");
+		return NULL;
+	}
 	if (admin_revoke(d, name, reason != NULL ? admin_reason_code(reason) :
-	    -1, control_client_id(client), control_client_request_id(client),
-	    cause) == -1) {
+	    -1, control_cmd_later_cb, later, cause) == -1) {
+		control_cmd_later_free(later);
 		*code = CTL_ERR_BAD_REQUEST;
 		return NULL;
 	}
@@ -355,8 +409,9 @@ static json_t *
 control_cmd_rollover(struct daemon *d, struct ctl_client *client,
     json_t *args, enum ctl_error *code, char **cause)
 {
-	const char	*ca = NULL;
-	json_error_t	 err;
+	struct control_cmd_later	*later;
+	const char			*ca = NULL;
+	json_error_t			 err;
 
 	if (json_unpack_ex(args, &err, 0, "{s:s}", "ca", &ca) == -1) {
 		*code = CTL_ERR_BAD_REQUEST;
@@ -368,8 +423,13 @@ control_cmd_rollover(struct daemon *d, struct ctl_client *client,
 		*cause = xasprintf("no CA named '%s'", ca);
 		return NULL;
 	}
-	if (admin_rollover(d, ca, control_client_id(client),
-	    control_client_request_id(client), cause) == -1) {
+	if ((later = control_cmd_later(d, client)) == NULL) {
+		*code = CTL_ERR_INTERNAL;
+		*cause = xasprintf("out of memory");
+		return NULL;
+	}
+	if (admin_rollover(d, ca, control_cmd_later_cb, later, cause) == -1) {
+		control_cmd_later_free(later);
 		*code = CTL_ERR_INTERNAL;
 		return NULL;
 	}

@@ -83,6 +83,7 @@ struct control {
 	bool			 refused_logged; /* a line about refusals, */
 	time_t			 refused_at;	/* at this monotonic second */
 	unsigned long		 refused;	/* since that line */
+	struct control_events	*events;	/* watchers' and waiters' */
 };
 
 static void	control_client_drop(struct ctl_client *);
@@ -311,6 +312,13 @@ control_send(struct control *ctl, uint64_t id, json_t *msg)
 			return control_client_send(c, msg);
 	}
 	return -1;
+}
+
+int
+control_wait(struct control *ctl, const char *cert, uint64_t client,
+    json_t *id)
+{
+	return control_events_wait(ctl->events, cert, client, id);
 }
 
 void
@@ -813,6 +821,10 @@ control_new(struct daemon *d, const struct conf_daemon *conf, char **cause)
 	ctl->d = d;
 	TAILQ_INIT(&ctl->clients);
 	evtimer_assign(&ctl->ev_resume, d->base, control_resume_cb, ctl);
+	if ((ctl->events = control_events_new(ctl, &d->listeners)) == NULL) {
+		*cause = strdup("out of memory");
+		goto out;
+	}
 
 	/* config_load() resolved the group. */
 	if (conf->control_group != NULL) {
@@ -860,6 +872,7 @@ control_free(struct control *ctl)
 
 	if (ctl == NULL)
 		return;
+	control_events_free(ctl->events, &ctl->d->listeners);
 	while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
 		control_client_free(c);
 	if (ctl->listener != NULL)

@@ -90,5 +90,21 @@ int		 control_send(struct control *, uint64_t client,
 		    json_t *msg);
 /* To every client that ran `watch`; ctl may be NULL. */
 void		 control_broadcast_event(struct control *, json_t *event);
+/*
+ * The client's request (id) is answered with the outcome of cert's
+ * renewal, and it gets the renewal's events until then.  0 or -1.
+ */
+int		 control_wait(struct control *, const char *cert,
+		    uint64_t client, json_t *id);
+
+/* control-event.c: certificate events to watchers and waiters. */
+struct cert_listeners;
+struct control_events;
+struct control_events *control_events_new(struct control *,
+		    struct cert_listeners *);
+void		 control_events_free(struct control_events *,
+		    struct cert_listeners *);
+int		 control_events_wait(struct control_events *, const char *cert,
+		    uint64_t client, json_t *id);
 
 #endif

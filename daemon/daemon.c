@@ -22,6 +22,7 @@
 #include "acme/acme.h"
 #include "challenge/challenge.h"
 #include "control.h"
+#include "counters.h"
 #include "daemon.h"
 #include "fsutil.h"
 #include "http.h"
@@ -111,6 +112,7 @@ daemon_new(struct config *conf)
 	TAILQ_INIT(&d->admin);
 	if ((d->base = event_base_new()) == NULL ||
 	    (d->http = http_new(d->base)) == NULL ||
+	    (d->counters = counters_new(&d->listeners)) == NULL ||
 	    daemon_add_cas(d) == -1)
 		goto fail;
 	evsignal_assign(&d->ev_sigint, d->base, SIGINT, daemon_signal_cb, d);
@@ -303,6 +305,7 @@ daemon_free(struct daemon *d)
 		proc_cancel(TAILQ_FIRST(&d->procs));
 	units_free(d);
 	control_free(d->control);
+	counters_free(d->counters, &d->listeners);
 	http01_free(d->http01);
 	tlsalpn01_free(d->tlsalpn01);
 	for (i = 0; i < d->ncas; i++) {

@@ -10,12 +10,14 @@
 #include "admin.h"
 #include "cert.h"
 #include "config.h"
+#include "events.h"
 #include "keygen.h"
 #include "proc.h"
 #include "challenge/challenge.h"
 
 struct acme_client;
 struct control;
+struct counters;
 struct http;
 struct http01;
 struct metrics;
@@ -44,6 +46,8 @@ struct daemon {
 	struct dns01_list	 dns01s;	/* TXT records we published */
 	struct units		*units;		/* D-Bus to systemd, lazily */
 	struct admin_list	 admin;		/* revoke, rollover in flight */
+	struct cert_listeners	 listeners;	/* of certificate events */
+	struct counters		*counters;	/* for the metrics */
 	time_t			 started;
 	bool			 stopping;
 	bool			 debug;		/* -d: log-level debug */

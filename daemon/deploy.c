@@ -186,7 +186,7 @@ deploy_units_done_cb(const char *error, void *arg)
 	struct cert	*c = arg;
 
 	c->deploy_units = NULL;
-	c->hook_runs[HOOK_RELOAD_UNITS][error == NULL ? 1 : 0]++;
+	cert_hook_ran(c, HOOK_RELOAD_UNITS, error == NULL);
 	if (error != NULL)
 		deploy_failed(c, error);
 	else

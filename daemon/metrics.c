@@ -30,6 +30,7 @@
 #include "cert.h"
 #include "config.h"
 #include "ari.h"
+#include "counters.h"
 #include "daemon.h"
 #include "metrics.h"
 #include "proc.h"
@@ -285,11 +286,23 @@ metrics_render_certs(struct metrics_out *o, struct daemon *d)
 	}
 }
 
+static const struct cert_counts metrics_no_counts;
+
+/* The certificate's counters, all zero until its first event. */
+static const struct cert_counts *
+metrics_counts(const struct daemon *d, const struct cert *c)
+{
+	const struct cert_counts	*n = counters_get(d->counters, c->name);
+
+	return n != NULL ? n : &metrics_no_counts;
+}
+
 /* A hook shows once configured for the certificate, or once it ran. */
 static bool
-metrics_hook_shown(const struct cert *c, enum hook_kind k)
+metrics_hook_shown(const struct cert *c, const struct cert_counts *n,
+    enum hook_kind k)
 {
-	if (c->hook_runs[k][0] != 0 || c->hook_runs[k][1] != 0)
+	if (n->hook_runs[k][0] != 0 || n->hook_runs[k][1] != 0)
 		return true;
 	if (c->conf == NULL)
 		return false;
@@ -311,18 +324,19 @@ static void
 metrics_render_counters(struct metrics_out *o, struct daemon *d)
 {
 	static const char *const results[2] = { "failure", "success" };
-	struct cert	*c;
-	int		 k, ok;
+	struct cert			*c;
+	const struct cert_counts	*n;
+	int				 k, ok;
 
 	metrics_family(o, "acme_renewd_renewals_total", "counter",
 	    "Renewal attempts that ended, by result.");
 	TAILQ_FOREACH(c, &d->certs, entry) {
+		n = metrics_counts(d, c);
 		for (ok = 1; ok >= 0; ok--) {
 			metrics_sample(o, "acme_renewd_renewals_total", NULL);
 			metrics_label(o, "name", c->name);
 			metrics_label(o, "result", results[ok]);
-			metrics_value_u64(o, ok ? c->renewals_ok :
-			    c->renewals_failed);
+			metrics_value_u64(o, n->renewals[ok]);
 		}
 	}
 
@@ -331,14 +345,15 @@ metrics_render_counters(struct metrics_out *o, struct daemon *d)
 	TAILQ_FOREACH(c, &d->certs, entry) {
 		metrics_sample(o, "acme_renewd_storage_errors_total", NULL);
 		metrics_label(o, "name", c->name);
-		metrics_value_u64(o, c->storage_errors);
+		metrics_value_u64(o, metrics_counts(d, c)->storage_errors);
 	}
 
 	metrics_family(o, "acme_renewd_hook_runs_total", "counter",
 	    "Hook runs that ended, by hook and result.");
 	TAILQ_FOREACH(c, &d->certs, entry) {
+		n = metrics_counts(d, c);
 		for (k = 0; k < HOOK__MAX; k++) {
-			if (!metrics_hook_shown(c, k))
+			if (!metrics_hook_shown(c, n, k))
 				continue;
 			for (ok = 1; ok >= 0; ok--) {
 				metrics_sample(o, "acme_renewd_hook_runs_total",
@@ -346,7 +361,7 @@ metrics_render_counters(struct metrics_out *o, struct daemon *d)
 				metrics_label(o, "name", c->name);
 				metrics_label(o, "hook", hook_kind_names[k]);
 				metrics_label(o, "result", results[ok]);
-				metrics_value_u64(o, c->hook_runs[k][ok]);
+				metrics_value_u64(o, n->hook_runs[k][ok]);
 			}
 		}
 	}

@@ -68,7 +68,7 @@ proc_count(struct proc *p, bool ok)
 		return;
 	for (kind = 0; kind < HOOK__MAX; kind++)
 		if (strcmp(p->name, hook_kind_names[kind]) == 0)
-			c->hook_runs[kind][ok ? 1 : 0]++;
+			cert_hook_ran(c, kind, ok);
 }
 
 void

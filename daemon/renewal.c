@@ -1,40 +1,55 @@
 /*
  * One renewal (RFC 8555 §7.4-7.5) as an explicit state machine:
  *
- *   ORDER           POST newOrder for every name
+ *   ORDER           POST newOrder for every name; the CA's order must be
+ *                   for exactly those
  *   AUTHORIZATIONS  fetch every authorization, all at once
- *   CHALLENGES      publish the http-01 answer, tell the CA to validate
- *   POLL_AUTHZ      poll each authorization until valid or invalid
- *   FINALIZE        new key (or the current one), CSR, POST finalize
+ *   CHALLENGES      present each answer (the solver), then tell the CA,
+ *                   once per authorization
+ *   POLL_AUTHZ      poll each answered authorization until valid
+ *   FINALIZE        new key (or the one reused), CSR, POST finalize
  *   POLL_ORDER      poll the order until valid
- *   DOWNLOAD        POST-as-GET the certificate chain
+ *   DOWNLOAD        POST-as-GET the certificate chain (and alternates)
  *   INSTALL         check it against our key and names, store it
  *
- * Every step is an acme_post() completion or a timer.  renewal_end() stops
- * every request and timer at once, then reports to the cert from the loop
- * (cert_renewal_done(), which frees the renewal), so code that ended the
- * renewal may still touch it until it returns.  Each callback first
- * forgets the op that called it, so nothing cancels an op being delivered.
+ * Each authorization has a state of its own, taken from the status the
+ * CA gives it and its challenge:
+ *
+ *   UNKNOWN --pending--> PENDING -> PRESENTING -> PRESENTED -> ANSWERED
+ *      |                                      (ready)   (POST {})  |
+ *      +--valid--> REUSED                              valid <-----+
+ *   invalid (at any point) ends the attempt with the CA's problem.
+ *
+ * Only ANSWERED is polled, and only PENDING presents, so an answer is
+ * published and the challenge POSTed exactly once, however long the CA
+ * takes.  Polls wait as the CA's Retry-After says (else 50 ms doubling
+ * to 10 s) and are bounded in number and time.
+ *
+ * Every step is an acme_post() completion or a timer.  renewal_end()
+ * stops every request and timer at once and withdraws every answer, then
+ * reports from the loop, so code that ended the renewal may still touch
+ * it until it returns.  Each callback first forgets the op that called it,
+ * so nothing cancels an op being delivered.
  */
+#include <config.h>
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
-#include <openssl/crypto.h>
 
 #include "log.h"
 #include "timeutil.h"
 #include "util.h"
 #include "acme/acme.h"
+#include "challenge/solver.h"
 #include "certinfo.h"
-#include "cert.h"
-#include "challenge/challenge.h"
-#include "daemon.h"
+#include "config.h"
 #include "keygen.h"
 #include "renewal.h"
 #include "schedule.h"
@@ -43,9 +58,9 @@
 #define POLL_FIRST_MS	50		/* before the first poll */
 #define POLL_MAX_MS	(10 * 1000)	/* longest wait between polls */
 #define POLL_LIMIT	(10 * 60)	/* give up on a stuck CA after this */
+#define POLL_COUNT_MAX	120		/* polls of one object, at most */
 
 const char *const renewal_phase_names[PHASE__MAX] = {
-	[PHASE_ACCOUNT] = "account",
 	[PHASE_ORDER] = "order",
 	[PHASE_AUTHORIZATIONS] = "authorizations",
 	[PHASE_CHALLENGES] = "challenges",
@@ -56,23 +71,55 @@ const char *const renewal_phase_names[PHASE__MAX] = {
 	[PHASE_INSTALL] = "install",
 };
 
+enum authz_state {
+	AUTHZ_UNKNOWN,		/* first fetch in flight */
+	AUTHZ_PENDING,		/* the CA waits for an answer */
+	AUTHZ_PRESENTING,	/* the solver puts it in place */
+	AUTHZ_PRESENTED,	/* in place; the challenge POST in flight */
+	AUTHZ_ANSWERED,		/* the CA was told; polled */
+	AUTHZ_VALID,
+	AUTHZ_REUSED,		/* valid when first seen: nothing to do */
+	AUTHZ_INVALID,
+	AUTHZ_STATE__MAX
+};
+
+static const char *const authz_state_names[AUTHZ_STATE__MAX] = {
+	[AUTHZ_UNKNOWN] = "unknown",
+	[AUTHZ_PENDING] = "pending",
+	[AUTHZ_PRESENTING] = "presenting",
+	[AUTHZ_PRESENTED] = "presented",
+	[AUTHZ_ANSWERED] = "answered",
+	[AUTHZ_VALID] = "valid",
+	[AUTHZ_REUSED] = "reused",
+	[AUTHZ_INVALID] = "invalid",
+};
+
 struct authz {
 	struct renewal		*r;
+	enum authz_state	 state;
 	char			*url;
-	char			*identifier;	/* as the CA names it */
+	char			*identifier;	/* as shown: "*.example.com" */
+	char			*value;		/* as the CA names it */
 	char			*chall_url;
-	char			*token;		/* http-01 token once published */
-	bool			 alpn;		/* tls-alpn-01 answer published */
-	struct dns01_record	*dns;		/* dns-01 record published */
+	struct solver_answer	*answer;	/* presented, not withdrawn */
 	struct acme_op		*op;
 	struct event		 timer;
+	int			 delay;		/* ms, of the last poll */
+	unsigned		 polls;
+};
+
+/* The order's own polling. */
+struct order_poll {
+	struct event		 timer;
 	int			 delay;
-	bool			 valid;
+	unsigned		 polls;
 };
 
 struct renewal {
-	struct cert		*cert;
-	struct acme_client	*ca;
+	struct renewal_params	 p;
+	renewal_phase_cb	 phase_cb;
+	renewal_done_cb		 done_cb;
+	void			*arg;
 	enum renewal_phase	 phase;
 	time_t			 started;
 	char			*order_url;
@@ -83,31 +130,22 @@ struct renewal {
 	size_t			 nalt_tried;
 	struct authz		*authz;
 	size_t			 nauthz;
-	size_t			 nvalid;
+	size_t			 ndone;		/* valid or reused */
+	bool			 finalize_retried; /* after orderNotReady */
 	EVP_PKEY		*key;
 	struct keygen		*keygen;
 	struct acme_op		*op;
-	struct event		 timer;		/* order polling */
-	int			 delay;
+	struct order_poll	 poll;
+	struct event		 kick;		/* the first request */
 	bool			 done;		/* ended; only endev remains */
-	bool			 ok;
+	struct renewal_result	 result;
 	char			*error;
-	long long		 retry_after;	/* of the failing answer */
 	struct event		 endev;
 };
 
 static void	renewal_fail(struct renewal *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-static void	finalize_send(struct renewal *);
-static void	order_poll_cb(evutil_socket_t, short, void *);
-
-static struct log_tag
-renewal_tag(const struct renewal *r)
-{
-	return (struct log_tag){ .name = r->cert->name,
-	    .ca = acme_client_name(r->ca),
-	    .phase = renewal_phase_names[r->phase] };
-}
+static void	finalize_start(struct renewal *);
 
 static void
 renewal_log(const struct renewal *r, int prio, const char *fmt, ...)
@@ -116,7 +154,10 @@ renewal_log(const struct renewal *r, int prio, const char *fmt, ...)
 static void
 renewal_log(const struct renewal *r, int prio, const char *fmt, ...)
 {
-	struct log_tag	tag = renewal_tag(r);
+	struct log_tag	tag = { .name = r->p.name,
+	    .ca = acme_client_name(r->p.ca),
+	    .phase = r->phase < PHASE__MAX ? renewal_phase_names[r->phase] :
+	    NULL };
 	va_list		ap;
 
 	va_start(ap, fmt);
@@ -127,36 +168,44 @@ renewal_log(const struct renewal *r, int prio, const char *fmt, ...)
 static void
 renewal_set_phase(struct renewal *r, enum renewal_phase phase)
 {
+	if (r->phase == phase)
+		return;
 	r->phase = phase;
 	renewal_log(r, LOG_DEBUG, "phase %s", renewal_phase_names[phase]);
-	cert_event(r->cert, renewal_phase_names[phase]);
+	r->phase_cb(phase, r->arg);
 }
 
-static void	authz_unpublish(struct authz *);
-
-/* Takes back every answer this renewal published. */
 static void
-renewal_unpublish(struct renewal *r)
+authz_set_state(struct authz *a, enum authz_state state)
 {
-	size_t	i;
-
-	for (i = 0; i < r->nauthz; i++)
-		authz_unpublish(&r->authz[i]);
+	renewal_log(a->r, LOG_DEBUG, "%s: %s -> %s", a->identifier != NULL ?
+	    a->identifier : a->url, authz_state_names[a->state],
+	    authz_state_names[state]);
+	a->state = state;
 }
 
-/* Cancels every request and timer in flight. */
+/* Takes an answer back, whatever became of its authorization. */
+static void
+authz_withdraw(struct authz *a)
+{
+	solver_withdraw(a->answer);
+	a->answer = NULL;
+}
+
+/* Cancels every request and timer in flight, withdraws every answer. */
 static void
 renewal_stop(struct renewal *r)
 {
 	size_t	i;
 
-	renewal_unpublish(r);
 	keygen_cancel(r->keygen);
 	r->keygen = NULL;
 	acme_op_cancel(r->op);
 	r->op = NULL;
-	event_del(&r->timer);
+	event_del(&r->kick);
+	event_del(&r->poll.timer);
 	for (i = 0; i < r->nauthz; i++) {
+		authz_withdraw(&r->authz[i]);
 		acme_op_cancel(r->authz[i].op);
 		r->authz[i].op = NULL;
 		event_del(&r->authz[i].timer);
@@ -168,12 +217,12 @@ renewal_end_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct renewal	*r = arg;
 
-	/* The cert frees r. */
-	cert_renewal_done(r->cert, r->ok, renewal_phase_names[r->phase],
-	    r->error);
+	r->result.phase = renewal_phase(r);
+	r->result.error = r->error;
+	r->done_cb(&r->result, r->arg);	/* may free r */
 }
 
-/* The end: stop everything now, tell the cert from the loop. */
+/* The end: stop everything now, report from the loop. */
 static void
 renewal_end(struct renewal *r, bool ok, const char *error)
 {
@@ -182,7 +231,7 @@ renewal_end(struct renewal *r, bool ok, const char *error)
 	if (r->done)
 		return;
 	r->done = true;
-	r->ok = ok;
+	r->result.ok = ok;
 	if (error != NULL && (r->error = strdup(error)) == NULL)
 		r->error = NULL;
 	renewal_stop(r);
@@ -216,7 +265,7 @@ renewal_failed_answer(struct renewal *r, const struct acme_response *resp,
 {
 	if (resp->error == NULL)
 		return false;
-	r->retry_after = resp->retry_after;
+	r->result.retry_after = resp->retry_after;
 	if (what != NULL)
 		renewal_fail(r, "%s: %s", what, resp->error);
 	else
@@ -224,10 +273,38 @@ renewal_failed_answer(struct renewal *r, const struct acme_response *resp,
 	return true;
 }
 
+/* A signed POST whose op is kept in *slot; ends the renewal if it
+ * cannot even be made.  payload NULL: POST-as-GET. */
+static void
+renewal_post(struct renewal *r, struct acme_op **slot, enum acme_endpoint ep,
+    const char *url, json_t *payload, acme_cb cb, void *arg)
+{
+	if ((*slot = acme_post(r->p.ca, ep, url, payload, cb, arg)) == NULL)
+		renewal_fail(r, "out of memory");
+}
+
+/* "TYPE: detail", the problem as the CA gave it, in buf. */
+static const char *
+problem_text(const char *type, const char *detail, char *buf, size_t len)
+{
+	if (type != NULL && strncmp(type, ACME_ERROR_NS,
+	    strlen(ACME_ERROR_NS)) == 0)
+		type += strlen(ACME_ERROR_NS);
+	if (type == NULL && detail == NULL)
+		snprintf(buf, len, "the CA gave no detail");
+	else
+		snprintf(buf, len, "%s%s%s", type != NULL ? type : "",
+		    type != NULL && detail != NULL ? ": " : "",
+		    detail != NULL ? detail : "");
+	return buf;
+}
+
+/* --- polling, bounded ----------------------------------------------- */
+
 /*
- * The poll delay in milliseconds: Retry-After when the CA sent one, else
- * 50 ms doubling to 10 s, so a quick CA is not kept waiting for seconds
- * and a slow one is not hammered.
+ * The poll delay: Retry-After when the CA sent one, else 50 ms doubling
+ * to 10 s, so a quick CA is not kept waiting for seconds and a slow one
+ * is not hammered.
  */
 static void
 poll_delay(const struct acme_response *resp, int *delay_ms,
@@ -249,28 +326,39 @@ poll_delay(const struct acme_response *resp, int *delay_ms,
 }
 
 /*
- * Gives up on a CA that keeps us waiting past POLL_LIMIT, or whose
- * Retry-After reaches past it (never polling sooner than it asks); that
- * Retry-After then delays the next attempt.  Writes why into buf.
+ * Arms timer for the next poll of an object, or says in why (and
+ * returns false) when the CA keeps us waiting past POLL_LIMIT or
+ * POLL_COUNT_MAX polls, or its Retry-After reaches past the limit (never
+ * polling sooner than it asks); that Retry-After then delays the next
+ * attempt.
  */
 static bool
-polled_too_long(struct renewal *r, const struct acme_response *resp,
-    char *why, size_t len)
+poll_again(struct renewal *r, const struct acme_response *resp,
+    struct event *timer, int *delay, unsigned *polls, char *why, size_t len)
 {
 	time_t		now = time(NULL);
 	long long	waited = (long long)(now - r->started);
+	struct timeval	tv;
 
-	if (!schedule_poll_expired(r->started, now, resp->retry_after,
-	    POLL_LIMIT))
+	if (++*polls > POLL_COUNT_MAX) {
+		snprintf(why, len, "after %u polls in %lld s", POLL_COUNT_MAX,
+		    waited);
 		return false;
-	r->retry_after = resp->retry_after;
-	if (waited > POLL_LIMIT)
-		snprintf(why, len, "after %lld s (the limit is %d s)", waited,
-		    POLL_LIMIT);
-	else
-		snprintf(why, len, "after %lld s, and the CA asks to wait "
-		    "%lld s more, past the %d s limit", waited,
-		    resp->retry_after, POLL_LIMIT);
+	}
+	if (schedule_poll_expired(r->started, now, resp->retry_after,
+	    POLL_LIMIT)) {
+		r->result.retry_after = resp->retry_after;
+		if (waited > POLL_LIMIT)
+			snprintf(why, len, "after %lld s (the limit is %d s)",
+			    waited, POLL_LIMIT);
+		else
+			snprintf(why, len, "after %lld s, and the CA asks to "
+			    "wait %lld s more, past the %d s limit", waited,
+			    resp->retry_after, POLL_LIMIT);
+		return false;
+	}
+	poll_delay(resp, delay, &tv);
+	evtimer_add(timer, &tv);
 	return true;
 }
 
@@ -280,17 +368,16 @@ static void
 renewal_install(struct renewal *r, const char *pem)
 {
 	struct store_files	 files = { .key_pem = NULL };
-	struct certinfo		 info;
+	struct certinfo		*info = &r->result.info;
 	char			*cause = NULL;
 	char			 until[RFC3339_LEN];
 	int			 version;
 	bool			 key_matches = false;
 
-	memset(&info, 0, sizeof(info));
 	renewal_set_phase(r, PHASE_INSTALL);
 	if (certinfo_split_chain(pem, &files.cert_pem, &files.chain_pem,
 	    &cause) == -1 || certinfo_parse_with_key(files.cert_pem, r->key,
-	    &info, &key_matches, &cause) == -1) {
+	    info, &key_matches, &cause) == -1) {
 		renewal_fail(r, "certificate from CA: %s", cause);
 		goto out;
 	}
@@ -298,32 +385,31 @@ renewal_install(struct renewal *r, const char *pem)
 		renewal_fail(r, "the CA's certificate does not match our key");
 		goto out;
 	}
-	if (r->cert->conf->key_owner != NULL) {
-		files.key_shared = true;
-		files.key_uid = r->cert->conf->key_uid;
-		files.key_gid = r->cert->conf->key_gid;
+	if (!certinfo_names_equal(info, r->p.domains)) {
+		renewal_fail(r, "the CA's certificate is not for the names asked");
+		goto out;
 	}
+	files.key_shared = r->p.key_shared;
+	files.key_uid = r->p.key_uid;
+	files.key_gid = r->p.key_gid;
 	if ((files.key_pem = keystore_to_pem(r->key)) == NULL) {
 		renewal_fail(r, "cannot serialize the key");
 		goto out;
 	}
-	if (!certinfo_names_equal(&info, &r->cert->conf->domains)) {
-		renewal_fail(r, "the CA's certificate is not for the names asked");
-		goto out;
-	}
-	if ((version = store_install(r->cert->d->conf->daemon.state_dir,
-	    r->cert->name, &files, &cause)) == -1) {
-		r->cert->storage_errors++;
+	if ((version = store_install(r->p.state_dir, r->p.name, &files,
+	    &cause)) == -1) {
+		r->result.storage_error = true;
 		renewal_fail(r, "install: %s", cause);
 		goto out;
 	}
-	time_format_rfc3339(info.not_after, until);
+	time_format_rfc3339(info->not_after, until);
 	renewal_log(r, LOG_NOTICE, "installed v%d, serial %s, valid until %s",
-	    version, info.serial, until);
-	cert_set_current(r->cert, version, &info);
+	    version, info->serial, until);
+	r->result.version = version;
 	renewal_end(r, true, NULL);
 out:
-	certinfo_clear(&info);
+	if (!r->result.ok)
+		certinfo_clear(info);
 	store_files_clear(&files);
 	free(cause);
 }
@@ -335,8 +421,7 @@ static bool
 chain_is_preferred(const struct renewal *r, const char *pem)
 {
 	char	*top = certinfo_chain_top_issuer(pem);
-	bool	 ok = top != NULL &&
-		    strcmp(top, r->cert->conf->preferred_chain) == 0;
+	bool	 ok = top != NULL && strcmp(top, r->p.preferred_chain) == 0;
 
 	free(top);
 	return ok;
@@ -346,20 +431,15 @@ chain_is_preferred(const struct renewal *r, const char *pem)
 static void
 download_next_alternate(struct renewal *r)
 {
-	const char	*url;
-
 	if (r->nalt_tried == r->alternates.n) {
 		renewal_log(r, LOG_NOTICE, "no chain leads to \"%s\" (%zu "
 		    "offered); installing the default chain",
-		    r->cert->conf->preferred_chain, r->alternates.n + 1);
+		    r->p.preferred_chain, r->alternates.n + 1);
 		renewal_install(r, r->default_chain);
 		return;
 	}
-	url = r->alternates.v[r->nalt_tried++];
-	if ((r->op = acme_post(r->ca, ACME_EP_CERTIFICATE, url, NULL,
-	    download_done_cb,
-	    r)) == NULL)
-		renewal_fail(r, "out of memory");
+	renewal_post(r, &r->op, ACME_EP_CERTIFICATE,
+	    r->alternates.v[r->nalt_tried++], NULL, download_done_cb, r);
 }
 
 static void
@@ -370,8 +450,7 @@ download_done_cb(const struct acme_response *resp, void *arg)
 	r->op = NULL;
 	if (renewal_failed_answer(r, resp, NULL))
 		return;
-	if (r->cert->conf->preferred_chain == NULL ||
-	    chain_is_preferred(r, resp->raw)) {
+	if (r->p.preferred_chain == NULL || chain_is_preferred(r, resp->raw)) {
 		renewal_install(r, resp->raw);
 		return;
 	}
@@ -387,60 +466,51 @@ download_done_cb(const struct acme_response *resp, void *arg)
 }
 
 static void
-download_send(struct renewal *r)
+download_start(struct renewal *r)
 {
 	renewal_set_phase(r, PHASE_DOWNLOAD);
-	if ((r->op = acme_post(r->ca, ACME_EP_CERTIFICATE, r->cert_url, NULL,
-	    download_done_cb,
-	    r)) == NULL)
-		renewal_fail(r, "out of memory");
+	renewal_post(r, &r->op, ACME_EP_CERTIFICATE, r->cert_url, NULL,
+	    download_done_cb, r);
 }
 
 /* --- the order: finalize and poll ----------------------------------- */
+
+static void	order_polled_cb(const struct acme_response *, void *);
+static void	finalize_post(struct renewal *);
 
 /* Acts on an order object (RFC 8555 §7.1.6) after finalize or a poll. */
 static void
 order_advance(struct renewal *r, const struct acme_response *resp)
 {
 	struct acme_order	 o;
-	const char		*status;
-	struct timeval		 tv = { 0, 0 };
-	char			 why[128];
+	char			 why[160], prob[512];
 
 	acme_order_parse(resp->body, &o);
-	if ((status = o.status) == NULL) {
+	if (o.status == NULL) {
 		renewal_fail(r, "order %s: answer has no status", r->order_url);
-	} else if (strcmp(status, "valid") == 0) {
+	} else if (strcmp(o.status, "valid") == 0) {
 		if (o.certificate == NULL ||
 		    (r->cert_url = strdup(o.certificate)) == NULL) {
 			renewal_fail(r, "order %s is valid but names no "
 			    "certificate", r->order_url);
 			return;
 		}
-		download_send(r);
-	} else if (strcmp(status, "processing") == 0 ||
-	    strcmp(status, "ready") == 0) {
-		if (polled_too_long(r, resp, why, sizeof(why))) {
-			renewal_fail(r, "order %s still %s %s", r->order_url,
-			    status, why);
-			return;
-		}
+		download_start(r);
+	} else if (strcmp(o.status, "processing") == 0 ||
+	    strcmp(o.status, "ready") == 0) {
+		/* ready: finalize is not taken in yet; the CA will move. */
 		renewal_set_phase(r, PHASE_POLL_ORDER);
-		poll_delay(resp, &r->delay, &tv);
-		evtimer_add(&r->timer, &tv);
+		if (!poll_again(r, resp, &r->poll.timer, &r->poll.delay,
+		    &r->poll.polls, why, sizeof(why)))
+			renewal_fail(r, "order %s still %s %s", r->order_url,
+			    o.status, why);
+	} else if (strcmp(o.status, "invalid") == 0) {
+		renewal_fail(r, "order %s is invalid: %s", r->order_url,
+		    problem_text(o.problem_type, o.problem, prob,
+		    sizeof(prob)));
 	} else
-		renewal_fail(r, "order %s is %s", r->order_url, status);
-}
-
-static void
-order_polled_cb(const struct acme_response *resp, void *arg)
-{
-	struct renewal	*r = arg;
-
-	r->op = NULL;
-	if (renewal_failed_answer(r, resp, NULL))
-		return;
-	order_advance(r, resp);
+		renewal_fail(r, "order %s is %s after finalize", r->order_url,
+		    o.status);
 }
 
 static void
@@ -448,44 +518,65 @@ order_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct renewal	*r = arg;
 
-	if ((r->op = acme_post(r->ca, ACME_EP_ORDER, r->order_url, NULL,
-	    order_polled_cb,
-	    r)) == NULL)
-		renewal_fail(r, "out of memory");
+	renewal_post(r, &r->op, ACME_EP_ORDER, r->order_url, NULL,
+	    order_polled_cb, r);
+}
+
+static void
+order_polled_cb(const struct acme_response *resp, void *arg)
+{
+	struct renewal		*r = arg;
+	struct acme_order	 o;
+
+	char			 why[160];
+
+	r->op = NULL;
+	if (renewal_failed_answer(r, resp, NULL))
+		return;
+	acme_order_parse(resp->body, &o);
+	/* Waiting for the order to be ready (orderNotReady), to finalize
+	 * once more. */
+	if (r->phase == PHASE_FINALIZE && o.status != NULL) {
+		if (strcmp(o.status, "ready") == 0) {
+			finalize_post(r);
+			return;
+		}
+		if (strcmp(o.status, "pending") == 0) {
+			if (!poll_again(r, resp, &r->poll.timer,
+			    &r->poll.delay, &r->poll.polls, why, sizeof(why)))
+				renewal_fail(r, "order %s still pending %s",
+				    r->order_url, why);
+			return;
+		}
+	}
+	order_advance(r, resp);
 }
 
 static void
 finalize_done_cb(const struct acme_response *resp, void *arg)
 {
 	struct renewal	*r = arg;
+	char		 why[160];
 
 	r->op = NULL;
+	/*
+	 * orderNotReady (§7.4): the CA has not caught up with the last
+	 * authorization yet.  Poll the order until ready, then finalize
+	 * once more.
+	 */
+	if (resp->problem_type != NULL && !r->finalize_retried &&
+	    strcmp(resp->problem_type, ACME_ERROR_NS "orderNotReady") == 0) {
+		r->finalize_retried = true;
+		renewal_log(r, LOG_INFO, "order not ready yet; polling it");
+		if (!poll_again(r, resp, &r->poll.timer, &r->poll.delay,
+		    &r->poll.polls, why, sizeof(why)))
+			renewal_fail(r, "order %s not ready %s", r->order_url,
+			    why);
+		return;
+	}
 	if (renewal_failed_answer(r, resp, NULL))
 		return;
 	order_advance(r, resp);
-}
-
-/* With reuse-key, the current key if it is of the configured type. */
-static EVP_PKEY *
-renewal_reused_key(struct renewal *r)
-{
-	struct store_files	 files = { .key_pem = NULL };
-	EVP_PKEY		*key = NULL;
-	struct key_spec		 spec;
-	char			*cause = NULL;
-
-	if (r->cert->conf->reuse_key &&
-	    store_read_current(r->cert->d->conf->daemon.state_dir,
-	    r->cert->name, &files, &cause) == 0 &&
-	    (key = keystore_from_pem(files.key_pem)) != NULL &&
-	    (keystore_spec_of(key, &spec) == -1 ||
-	    !key_spec_equal(&spec, &r->cert->conf->key))) {
-		EVP_PKEY_free(key);	/* key-type changed: a new key */
-		key = NULL;
-	}
-	store_files_clear(&files);
-	free(cause);
-	return key;
 }
 
 static void
@@ -494,8 +585,8 @@ finalize_post(struct renewal *r)
 	json_t	*payload;
 	char	*csr;
 
-	if ((csr = csr_build(r->key, r->cert->conf->domains.v,
-	    r->cert->conf->domains.n)) == NULL) {
+	if ((csr = csr_build(r->key, r->p.domains->v, r->p.domains->n)) ==
+	    NULL) {
 		renewal_fail(r, "cannot build the CSR");
 		return;
 	}
@@ -505,11 +596,9 @@ finalize_post(struct renewal *r)
 		renewal_fail(r, "out of memory");
 		return;
 	}
-	r->op = acme_post(r->ca, ACME_EP_FINALIZE, r->finalize_url, payload,
+	renewal_post(r, &r->op, ACME_EP_FINALIZE, r->finalize_url, payload,
 	    finalize_done_cb, r);
 	json_decref(payload);
-	if (r->op == NULL)
-		renewal_fail(r, "out of memory");
 }
 
 static void
@@ -520,7 +609,7 @@ renewal_key_made_cb(EVP_PKEY *key, void *arg)
 
 	r->keygen = NULL;
 	if (key == NULL) {
-		key_spec_format(&r->cert->conf->key, kind, sizeof(kind));
+		key_spec_format(r->p.key_spec, kind, sizeof(kind));
 		renewal_fail(r, "cannot make a %s key", kind);
 		return;
 	}
@@ -528,17 +617,18 @@ renewal_key_made_cb(EVP_PKEY *key, void *arg)
 	finalize_post(r);
 }
 
-/* A new key is made off the loop (RSA takes seconds), then finalize. */
+/* The key: the one reused, or a new one made off the loop (RSA takes
+ * seconds); then finalize. */
 static void
-finalize_send(struct renewal *r)
+finalize_start(struct renewal *r)
 {
 	renewal_set_phase(r, PHASE_FINALIZE);
-	if ((r->key = renewal_reused_key(r)) != NULL) {
+	if (r->key != NULL) {		/* reused */
 		finalize_post(r);
 		return;
 	}
-	if ((r->keygen = keygen_start(r->cert->d->base, &r->cert->d->keygens,
-	    &r->cert->conf->key, renewal_key_made_cb, r)) == NULL)
+	if ((r->keygen = keygen_start(r->p.base, r->p.keygens, r->p.key_spec,
+	    renewal_key_made_cb, r)) == NULL)
 		renewal_fail(r, "cannot start key generation");
 }
 
@@ -546,182 +636,177 @@ finalize_send(struct renewal *r)
 
 static void	authz_fetch(struct authz *);
 
+/* Valid (or reused): its answer can go; the last one finalizes. */
 static void
-authz_valid(struct authz *a)
+authz_done(struct authz *a, enum authz_state state)
 {
 	struct renewal	*r = a->r;
 
-	a->valid = true;
-	renewal_log(r, LOG_INFO, "%s: authorized", a->identifier);
-	if (++r->nvalid == r->nauthz) {
-		renewal_unpublish(r);
-		finalize_send(r);
-	}
+	authz_set_state(a, state);
+	authz_withdraw(a);
+	renewal_log(r, LOG_INFO, "%s: %s", a->identifier, state ==
+	    AUTHZ_REUSED ? "already authorized" : "authorized");
+	if (++r->ndone == r->nauthz)
+		finalize_start(r);
 }
 
 static void
 authz_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct authz	*a = arg;
-
-	authz_fetch(a);
+	authz_fetch(arg);
 }
 
 static void
 authz_poll_later(struct authz *a, const struct acme_response *resp)
 {
-	struct timeval	tv = { 0, 0 };
-	char		why[128];
+	char	why[160];
 
-	if (polled_too_long(a->r, resp, why, sizeof(why))) {
+	if (!poll_again(a->r, resp, &a->timer, &a->delay, &a->polls, why,
+	    sizeof(why)))
 		renewal_fail(a->r, "%s: authorization still pending %s",
 		    a->identifier, why);
-		return;
-	}
-	poll_delay(resp, &a->delay, &tv);
-	evtimer_add(&a->timer, &tv);
+}
+
+static void
+authz_invalid(struct authz *a, const char *type, const char *detail)
+{
+	char	prob[512];
+
+	authz_set_state(a, AUTHZ_INVALID);
+	renewal_fail(a->r, "%s: validation failed: %s", a->identifier,
+	    problem_text(type, detail, prob, sizeof(prob)));
 }
 
 static void
 challenge_done_cb(const struct acme_response *resp, void *arg)
 {
-	struct authz	*a = arg;
+	struct authz		*a = arg;
+	struct acme_challenge	 ch;
 
 	a->op = NULL;
 	if (renewal_failed_answer(a->r, resp, a->identifier))
 		return;
-	a->r->phase = PHASE_POLL_AUTHORIZATIONS;
+	authz_set_state(a, AUTHZ_ANSWERED);
+	renewal_set_phase(a->r, PHASE_POLL_AUTHORIZATIONS);
+	acme_challenge_parse(resp->body, &ch);
+	if (ch.status != NULL && strcmp(ch.status, "invalid") == 0) {
+		authz_invalid(a, ch.problem_type, ch.problem);
+		return;
+	}
+	/* pending, processing or valid: the authorization tells the rest. */
 	authz_poll_later(a, resp);
 }
 
-/* Tells the CA the answer is in place (RFC 8555 §7.5.1). */
+/* The answer is in place: tell the CA, once (RFC 8555 §7.5.1). */
 static void
-authz_respond(struct authz *a)
-{
-	json_t	*empty;
-
-	a->r->phase = PHASE_CHALLENGES;
-	empty = json_object();
-	a->op = acme_post(a->r->ca, ACME_EP_CHALLENGE, a->chall_url, empty,
-	    challenge_done_cb, a);
-	json_decref(empty);
-	if (a->op == NULL)
-		renewal_fail(a->r, "out of memory");
-}
-
-static void
-authz_dns_ready_cb(const char *error, void *arg)
+authz_ready_cb(const char *error, void *arg)
 {
 	struct authz	*a = arg;
+	struct renewal	*r = a->r;
+	json_t		*empty;
 
 	if (error != NULL) {
-		renewal_fail(a->r, "%s: dns-01: %s", a->identifier, error);
+		renewal_fail(r, "%s: %s: %s", a->identifier,
+		    solver_type(r->p.solver), error);
 		return;
 	}
-	renewal_log(a->r, LOG_INFO, "%s: TXT record in place", a->identifier);
-	authz_respond(a);
-}
-
-/* Puts the answer where the CA will look; -1 with *cause. */
-static int
-authz_publish(struct authz *a, const char *token, const char *keyauth,
-    char **cause)
-{
-	struct renewal		*r = a->r;
-	struct daemon		*d = r->cert->d;
-	const struct conf_cert	*conf = r->cert->conf;
-	char			*txt, *fqdn;
-
-	switch (conf->challenge) {
-	case CHALLENGE_HTTP01:
-		if (conf->webroot != NULL) {
-			if (webroot_publish(conf->webroot, token, keyauth,
-			    cause) == -1)
-				return -1;
-		} else if (d->http01 == NULL ||
-		    http01_add(d->http01, token, keyauth) == -1) {
-			*cause = xasprintf("the http-01 responder is not "
-			    "listening");
-			return -1;
-		}
-		return (a->token = strdup(token)) == NULL ? -1 : 0;
-	case CHALLENGE_TLSALPN01:
-		if (d->tlsalpn01 == NULL ||
-		    tlsalpn01_add(d->tlsalpn01, a->identifier, keyauth) == -1) {
-			*cause = xasprintf("the tls-alpn-01 responder is not "
-			    "listening");
-			return -1;
-		}
-		a->alpn = true;
-		return 0;
-	case CHALLENGE_DNS01:
-		txt = dns01_txt_value(keyauth);
-		fqdn = xasprintf("_acme-challenge.%s.", a->identifier);
-		if (txt != NULL && fqdn != NULL)
-			a->dns = dns01_publish(d, conf, r->cert->name, fqdn,
-			    txt, authz_dns_ready_cb, a, cause);
-		free(txt);
-		free(fqdn);
-		return a->dns == NULL ? -1 : 0;
-	default:
-		*cause = xasprintf("unknown challenge type");
-		return -1;
-	}
-}
-
-/* Takes the answer back, whatever became of the authorization. */
-static void
-authz_unpublish(struct authz *a)
-{
-	struct daemon		*d = a->r->cert->d;
-	const struct conf_cert	*conf = a->r->cert->conf;
-
-	if (a->token != NULL) {
-		if (conf->webroot != NULL)
-			webroot_remove(conf->webroot, a->token);
-		else if (d->http01 != NULL)
-			http01_remove(d->http01, a->token);
-		free(a->token);
-		a->token = NULL;
-	}
-	if (a->alpn && d->tlsalpn01 != NULL)
-		tlsalpn01_remove(d->tlsalpn01, a->identifier);
-	a->alpn = false;
-	dns01_unpublish(a->dns);	/* removes the record, then frees */
-	a->dns = NULL;
-}
-
-/* Publishes the answer to the configured challenge, then responds. */
-static void
-authz_answer(struct authz *a, const struct acme_authz *az)
-{
-	struct renewal	*r = a->r;
-	const char	*want = challenge_type_names[r->cert->conf->challenge];
-	const char	*token = az->token, *url = az->chall_url;
-	char		*keyauth, *cause = NULL;
-
-	if (token == NULL || url == NULL) {
-		renewal_fail(r, "%s: the CA offers no %s challenge for this "
-		    "name", a->identifier, want);
-		return;
-	}
-	if ((a->chall_url = strdup(url)) == NULL ||
-	    (keyauth = jws_key_authorization(acme_client_account_key(r->ca),
-	    token)) == NULL) {
+	authz_set_state(a, AUTHZ_PRESENTED);
+	renewal_log(r, LOG_INFO, "%s: answering %s", a->identifier,
+	    solver_type(r->p.solver));
+	if ((empty = json_object()) == NULL) {
 		renewal_fail(r, "out of memory");
 		return;
 	}
-	if (authz_publish(a, token, keyauth, &cause) == -1) {
-		free(keyauth);
-		renewal_fail(r, "%s: %s: %s", a->identifier, want,
-		    cause != NULL ? cause : "cannot publish the answer");
-		free(cause);
+	renewal_post(r, &a->op, ACME_EP_CHALLENGE, a->chall_url, empty,
+	    challenge_done_cb, a);
+	json_decref(empty);
+}
+
+/* PENDING: put the answer to our challenge where the CA will look. */
+static void
+authz_present(struct authz *a, const struct acme_authz *az)
+{
+	struct renewal	*r = a->r;
+	const char	*type = solver_type(r->p.solver);
+	char		*keyauth, *cause = NULL;
+
+	if ((a->chall_url = strdup(az->chall_url)) == NULL ||
+	    (keyauth = jws_key_authorization(acme_client_account_key(r->p.ca),
+	    az->token)) == NULL) {
+		renewal_fail(r, "out of memory");
 		return;
 	}
+	renewal_set_phase(r, PHASE_CHALLENGES);
+	authz_set_state(a, AUTHZ_PRESENTING);
+	a->answer = solver_present(r->p.solver, a->value, az->token, keyauth,
+	    authz_ready_cb, a, &cause);
 	free(keyauth);
-	renewal_log(r, LOG_INFO, "%s: answering %s", a->identifier, want);
-	if (a->dns == NULL)
-		authz_respond(a);	/* dns-01 responds once visible */
+	if (a->answer == NULL) {
+		renewal_fail(r, "%s: %s: %s", a->identifier, type,
+		    cause != NULL ? cause : "cannot put the answer in place");
+		free(cause);
+	}
+}
+
+/* First sight of a pending authorization: what its challenge says. */
+static void
+authz_pending(struct authz *a, const struct acme_authz *az,
+    const struct acme_response *resp)
+{
+	struct renewal	*r = a->r;
+	const char	*type = solver_type(r->p.solver);
+	char		*offered;
+
+	authz_set_state(a, AUTHZ_PENDING);
+	if (az->token == NULL || az->chall_url == NULL) {
+		offered = acme_challenge_types(az->challenges);
+		renewal_fail(r, "%s: the CA offers no %s challenge for this "
+		    "name (it offers: %s)", a->identifier, type,
+		    offered != NULL && *offered != '\0' ? offered : "none");
+		free(offered);
+		return;
+	}
+	if (az->chall_status == NULL || strcmp(az->chall_status, "pending") ==
+	    0) {
+		authz_present(a, az);
+		return;
+	}
+	if (strcmp(az->chall_status, "invalid") == 0) {
+		authz_invalid(a, az->problem_type, az->problem);
+		return;
+	}
+	/* processing (or valid): the CA validates already, as an answer of
+	 * an earlier attempt asked it to; we only wait for the verdict. */
+	renewal_log(r, LOG_INFO, "%s: the CA is validating %s already",
+	    a->identifier, type);
+	authz_set_state(a, AUTHZ_ANSWERED);
+	renewal_set_phase(r, PHASE_POLL_AUTHORIZATIONS);
+	authz_poll_later(a, resp);
+}
+
+/* The identifier the CA names, once: it must be one we asked for. */
+static int
+authz_identify(struct authz *a, const struct acme_authz *az)
+{
+	struct renewal	*r = a->r;
+	size_t		 i;
+
+	if (az->identifier == NULL) {
+		renewal_fail(r, "authorization %s names no identifier", a->url);
+		return -1;
+	}
+	if ((a->value = strdup(az->identifier)) == NULL ||
+	    (a->identifier = xasprintf("%s%s", az->wildcard ? "*." : "",
+	    az->identifier)) == NULL) {
+		renewal_fail(r, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < r->p.domains->n; i++)
+		if (strcasecmp(a->identifier, r->p.domains->v[i]) == 0)
+			return 0;
+	renewal_fail(r, "authorization %s is for %s, which was not asked for",
+	    a->url, a->identifier);
+	return -1;
 }
 
 static void
@@ -730,45 +815,36 @@ authz_fetched_cb(const struct acme_response *resp, void *arg)
 	struct authz		*a = arg;
 	struct renewal		*r = a->r;
 	struct acme_authz	 az;
-	const char		*status;
 
 	a->op = NULL;
-	if (renewal_failed_answer(r, resp, a->url))
+	if (renewal_failed_answer(r, resp, a->identifier != NULL ?
+	    a->identifier : a->url))
 		return;
-	acme_authz_parse(resp->body,
-	    challenge_type_names[r->cert->conf->challenge], &az);
-	status = az.status;
-	if (a->identifier == NULL) {
-		a->identifier = strdup(az.identifier != NULL ? az.identifier :
-		    a->url);
-		if (a->identifier == NULL) {
-			renewal_fail(r, "out of memory");
-			return;
-		}
-	}
-	if (status == NULL)
-		renewal_fail(r, "authorization %s has no status", a->url);
-	else if (strcmp(status, "valid") == 0)
-		authz_valid(a);
-	else if (strcmp(status, "pending") == 0 && a->token == NULL)
-		authz_answer(a, &az);
-	else if (strcmp(status, "pending") == 0)
-		authz_poll_later(a, resp);
-	else if (strcmp(status, "invalid") == 0)
-		renewal_fail(r, "%s: validation failed: %s", a->identifier,
-		    az.problem != NULL ? az.problem : "no detail given");
-	else
+	acme_authz_parse(resp->body, solver_type(r->p.solver), &az);
+	if (a->state == AUTHZ_UNKNOWN && authz_identify(a, &az) == -1)
+		return;
+	if (az.status == NULL)
+		renewal_fail(r, "%s: authorization %s has no status",
+		    a->identifier, a->url);
+	else if (strcmp(az.status, "valid") == 0)
+		authz_done(a, a->state == AUTHZ_UNKNOWN ? AUTHZ_REUSED :
+		    AUTHZ_VALID);
+	else if (strcmp(az.status, "invalid") == 0)
+		authz_invalid(a, az.problem_type, az.problem);
+	else if (strcmp(az.status, "pending") != 0)
 		renewal_fail(r, "%s: authorization is %s", a->identifier,
-		    status);
+		    az.status);
+	else if (a->state == AUTHZ_UNKNOWN)
+		authz_pending(a, &az, resp);
+	else
+		authz_poll_later(a, resp);	/* ANSWERED: not yet */
 }
 
 static void
 authz_fetch(struct authz *a)
 {
-	if ((a->op = acme_post(a->r->ca, ACME_EP_AUTHZ, a->url, NULL,
-	    authz_fetched_cb,
-	    a)) == NULL)
-		renewal_fail(a->r, "out of memory");
+	renewal_post(a->r, &a->op, ACME_EP_AUTHZ, a->url, NULL,
+	    authz_fetched_cb, a);
 }
 
 /* --- the order ------------------------------------------------------ */
@@ -779,21 +855,34 @@ renewal_take_authz(struct renewal *r, const struct acme_order *o)
 	json_t	*v;
 	size_t	 i;
 
-	if ((r->nauthz = o->nauthz) == 0)
+	if (o->nauthz == 0)
 		return 0;
-	if ((r->authz = calloc(r->nauthz, sizeof(*r->authz))) == NULL) {
-		r->nauthz = 0;
+	if ((r->authz = calloc(o->nauthz, sizeof(*r->authz))) == NULL)
 		return -1;
-	}
+	r->nauthz = o->nauthz;
 	json_array_foreach(o->authz, i, v) {
 		r->authz[i].r = r;
-		evtimer_assign(&r->authz[i].timer, r->cert->d->base,
-		    authz_poll_cb, &r->authz[i]);
-		if (!json_is_string(v) ||
-		    (r->authz[i].url = strdup(json_string_value(v))) == NULL)
+		evtimer_assign(&r->authz[i].timer, r->p.base, authz_poll_cb,
+		    &r->authz[i]);
+		if ((r->authz[i].url = strdup(json_string_value(v))) == NULL)
 			return -1;
 	}
 	return 0;
+}
+
+/* The order must be for exactly the names asked (RFC 8555 §7.4). */
+static bool
+order_is_ours(struct renewal *r, const struct acme_order *o)
+{
+	char	*theirs;
+
+	if (acme_identifiers_match(o->identifiers, r->p.domains))
+		return true;
+	theirs = acme_identifiers_list(o->identifiers);
+	renewal_fail(r, "the CA's order %s is for [%s], not for the names "
+	    "asked", r->order_url, theirs != NULL ? theirs : "?");
+	free(theirs);
+	return false;
 }
 
 static void
@@ -801,32 +890,41 @@ order_created_cb(const struct acme_response *resp, void *arg)
 {
 	struct renewal		*r = arg;
 	struct acme_order	 o;
-	const char		*status;
+	char			 prob[512];
 	size_t			 i;
 
 	r->op = NULL;
 	if (renewal_failed_answer(r, resp, NULL))
 		return;
 	acme_order_parse(resp->body, &o);
-	status = o.status;
-	if (resp->location == NULL || o.finalize == NULL || status == NULL ||
+	if (resp->location == NULL || o.finalize == NULL || o.status == NULL ||
 	    (r->order_url = strdup(resp->location)) == NULL ||
 	    (r->finalize_url = strdup(o.finalize)) == NULL) {
 		renewal_fail(r, "newOrder answer lacks Location, status or "
 		    "finalize");
 		return;
 	}
+	if (!order_is_ours(r, &o))
+		return;
 	if (o.authz_bad || renewal_take_authz(r, &o) == -1) {
 		renewal_fail(r, "newOrder answer has bad authorizations");
 		return;
 	}
-	renewal_log(r, LOG_INFO, "order %s is %s", r->order_url, status);
-	if (strcmp(status, "ready") == 0 || r->nauthz == 0) {
-		finalize_send(r);
+	renewal_log(r, LOG_INFO, "order %s is %s", r->order_url, o.status);
+	if (strcmp(o.status, "invalid") == 0) {
+		renewal_fail(r, "new order %s is invalid: %s", r->order_url,
+		    problem_text(o.problem_type, o.problem, prob,
+		    sizeof(prob)));
 		return;
 	}
-	if (strcmp(status, "pending") != 0) {
-		renewal_fail(r, "new order %s is %s", r->order_url, status);
+	if (strcmp(o.status, "ready") == 0) {
+		/* Every authorization was valid already (reused). */
+		finalize_start(r);
+		return;
+	}
+	if (strcmp(o.status, "pending") != 0 || r->nauthz == 0) {
+		renewal_fail(r, "new order %s is %s%s", r->order_url, o.status,
+		    r->nauthz == 0 ? " and lists no authorization" : "");
 		return;
 	}
 	renewal_set_phase(r, PHASE_AUTHORIZATIONS);
@@ -835,25 +933,10 @@ order_created_cb(const struct acme_response *resp, void *arg)
 		authz_fetch(&r->authz[i]);
 }
 
-/* The ARI id of the certificate in service, if this CA issued it and
- * offers ARI; else NULL. */
-static const char *
-renewal_replaces(const struct renewal *r)
-{
-	const struct cert	*c = r->cert;
-
-	if (!c->have_cert || c->st.current.info.ari_id == NULL ||
-	    c->st.ca == NULL ||
-	    strcmp(c->st.ca, acme_client_name(r->ca)) != 0 ||
-	    acme_client_url(r->ca, "renewalInfo") == NULL)
-		return NULL;
-	return c->st.current.info.ari_id;
-}
-
 static void
-order_send(struct renewal *r)
+order_start(struct renewal *r)
 {
-	const struct strlist	*domains = &r->cert->conf->domains;
+	const struct strlist	*domains = r->p.domains;
 	json_t			*ids, *payload;
 	size_t			 i;
 
@@ -871,17 +954,16 @@ order_send(struct renewal *r)
 	if ((payload = json_pack("{s:o}", "identifiers", ids)) == NULL)
 		goto fail;
 	/* RFC 9773 §5: tell a CA with ARI which certificate this replaces. */
-	if (renewal_replaces(r) != NULL) {
+	if (r->p.replaces != NULL) {
 		if (json_object_set_new(payload, "replaces",
-		    json_string(renewal_replaces(r))) == -1) {
+		    json_string(r->p.replaces)) == -1) {
 			json_decref(payload);
 			goto fail;
 		}
-		renewal_log(r, LOG_INFO, "replaces %s",
-		    renewal_replaces(r));
+		renewal_log(r, LOG_INFO, "replaces %s", r->p.replaces);
 	}
-	r->op = acme_new_order(r->ca, payload, r->cert->name,
-	    r->cert->conf->profile, order_created_cb, r);
+	r->op = acme_new_order(r->p.ca, payload, r->p.name, r->p.profile,
+	    order_created_cb, r);
 	json_decref(payload);
 	if (r->op != NULL)
 		return;
@@ -892,53 +974,48 @@ fail:
 static void
 renewal_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct renewal	*r = arg;
-
-	/* From now on the timer polls the order. */
-	evtimer_assign(&r->timer, r->cert->d->base, order_poll_cb, r);
-	order_send(r);
+	order_start(arg);
 }
 
 struct renewal *
-renewal_start(struct cert *cert)
+renewal_start(const struct renewal_params *p, renewal_phase_cb phase_cb,
+    renewal_done_cb done_cb, void *arg)
 {
 	struct renewal	*r;
 	struct timeval	 tv = { 0, 0 };
 
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		cert_renewal_done(cert, false, "order", "out of memory");
+	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	r->p = *p;
+	r->p.reuse_key = NULL;		/* r->key holds it */
+	if (p->reuse_key != NULL) {
+		if (EVP_PKEY_up_ref(p->reuse_key) != 1) {
+			free(r);
+			return NULL;
+		}
+		r->key = p->reuse_key;
 	}
-	r->cert = cert;
+	r->phase_cb = phase_cb;
+	r->done_cb = done_cb;
+	r->arg = arg;
 	r->started = time(NULL);
-	r->retry_after = -1;
-	r->phase = PHASE_ORDER;
-	r->ca = daemon_ca(cert->d, cert_ca_name(cert));
-	if (r->ca == NULL) {
-		free(r);
-		cert_renewal_done(cert, false, "order", "no such CA");
-		return NULL;
-	}
+	r->result.retry_after = -1;
+	r->phase = PHASE__MAX;		/* none until the order goes out */
 	/* The first request goes out from the loop, so that a failure never
-	 * calls the cert back before it has the job in hand. */
-	evtimer_assign(&r->endev, cert->d->base, renewal_end_cb, r);
-	evtimer_assign(&r->timer, cert->d->base, renewal_kick_cb, r);
-	evtimer_add(&r->timer, &tv);
+	 * calls back before the caller has the renewal in hand. */
+	evtimer_assign(&r->endev, p->base, renewal_end_cb, r);
+	evtimer_assign(&r->kick, p->base, renewal_kick_cb, r);
+	evtimer_assign(&r->poll.timer, p->base, order_poll_cb, r);
+	evtimer_add(&r->kick, &tv);
 	renewal_log(r, LOG_INFO, "renewal started for %zu name%s",
-	    cert->conf->domains.n, cert->conf->domains.n == 1 ? "" : "s");
+	    p->domains->n, p->domains->n == 1 ? "" : "s");
 	return r;
 }
 
 enum renewal_phase
 renewal_phase(const struct renewal *r)
 {
-	return r->phase;
-}
-
-long long
-renewal_retry_after(const struct renewal *r)
-{
-	return r->retry_after;
+	return r->phase < PHASE__MAX ? r->phase : PHASE_ORDER;
 }
 
 void
@@ -954,6 +1031,7 @@ renewal_free(struct renewal *r)
 		free(r->authz[i].url);
 		free(r->authz[i].chall_url);
 		free(r->authz[i].identifier);
+		free(r->authz[i].value);
 	}
 	free(r->authz);
 	EVP_PKEY_free(r->key);
@@ -964,6 +1042,7 @@ renewal_free(struct renewal *r)
 	for (i = 0; i < r->alternates.n; i++)
 		free(r->alternates.v[i]);
 	free(r->alternates.v);
+	certinfo_clear(&r->result.info);
 	free(r->error);
 	free(r);
 }

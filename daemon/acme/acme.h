@@ -201,7 +201,8 @@ void		 acme_response_parse(const char *ca, const char *url,
 		    struct acme_response *resp, char **errbuf);
 
 /* order.c: what the state machine reads of an order and an authorization;
- * strings borrowed from the body, NULL when absent or not strings. */
+ * strings and arrays borrowed from the body, NULL when absent or not of
+ * the right JSON type. */
 struct acme_order {
 	const char	*status;
 	const char	*finalize;
@@ -209,19 +210,44 @@ struct acme_order {
 	const json_t	*authz;		/* "authorizations", NULL if no array */
 	size_t		 nauthz;
 	bool		 authz_bad;	/* an authorization is not a string */
+	const json_t	*identifiers;	/* NULL if no array */
+	const char	*problem_type;	/* "error" of an invalid order */
+	const char	*problem;	/* its detail */
 };
 
 struct acme_authz {
 	const char	*status;
 	const char	*identifier;	/* identifier.value */
-	const char	*token;		/* of the first challenge of the */
-	const char	*chall_url;	/* type asked for */
-	const char	*problem;	/* the first challenge error's detail */
+	bool		 wildcard;	/* for "*." + identifier */
+	const json_t	*challenges;	/* NULL if no array */
+	/* The first challenge of the type asked for: */
+	const char	*token;
+	const char	*chall_url;
+	const char	*chall_status;
+	/* Its error, else the first error of any challenge: */
+	const char	*problem_type;
+	const char	*problem;	/* the detail */
+};
+
+/* The status and error of a challenge object (the answer to its POST). */
+struct acme_challenge {
+	const char	*status;
+	const char	*problem_type;
+	const char	*problem;
 };
 
 void		 acme_order_parse(const json_t *body, struct acme_order *);
 /* want: "http-01", "dns-01", "tls-alpn-01". */
 void		 acme_authz_parse(const json_t *body, const char *want,
 		    struct acme_authz *);
+void		 acme_challenge_parse(const json_t *body,
+		    struct acme_challenge *);
+/* Whether an order's identifiers are exactly names (types "dns", "ip"). */
+bool		 acme_identifiers_match(const json_t *identifiers,
+		    const struct strlist *names);
+/* "a.example, 192.0.2.1" of an order's identifiers, malloc'd. */
+char		*acme_identifiers_list(const json_t *identifiers);
+/* "http-01, dns-01" of an authorization's challenges, malloc'd. */
+char		*acme_challenge_types(const json_t *challenges);
 
 #endif

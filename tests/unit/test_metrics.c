@@ -22,7 +22,9 @@
 #include <event2/keyvalq_struct.h>
 
 #include "daemon/acme/acme.h"
+#include "daemon/counters.h"
 #include "daemon/daemon.h"
+#include "daemon/events.h"
 #include "daemon/metrics.h"
 
 
@@ -161,11 +163,23 @@ cert_add(struct daemon *d, const char *name, enum cert_status status)
 	return c;
 }
 
+/* times events of kind about c (hook: its enum hook_kind). */
+static void
+fire(struct cert *c, enum cert_event_kind kind, bool ok, int hook,
+    int times)
+{
+	while (times-- > 0)
+		cert_fire(c, &(struct cert_event){ .kind = kind, .ok = ok,
+		    .hook = hook });
+}
+
 static void
 certs_free(struct daemon *d)
 {
 	struct cert	*c;
 
+	counters_free(d->counters, &d->listeners);
+	d->counters = NULL;
 	while ((c = TAILQ_FIRST(&d->certs)) != NULL) {
 		TAILQ_REMOVE(&d->certs, c, entry);
 		free(c->name);
@@ -203,6 +217,7 @@ two_certs(struct daemon *d, struct conf_cert *cc)
 
 	memset(d, 0, sizeof(*d));
 	TAILQ_INIT(&d->certs);
+	assert_non_null(d->counters = counters_new(&d->listeners));
 	d->started = 1700000000;
 
 	memset(cc, 0, sizeof(*cc));
@@ -214,15 +229,19 @@ two_certs(struct daemon *d, struct conf_cert *cc)
 	www->st.current.info.not_after = 1800000000;
 	www->st.next_renewal = 1797408000;
 	www->st.last_success = 1792224100;
-	www->renewals_ok = 3;
-	www->renewals_failed = 1;
-	www->hook_runs[HOOK_DEPLOY][1] = 3;
-	www->hook_runs[HOOK_RELOAD_UNITS][0] = 2;
+	fire(www, CERT_EV_OUTCOME, true, 0, 3);
+	fire(www, CERT_EV_OUTCOME, false, 0, 1);
+	/* Abandoned renewals and phases are no outcome. */
+	cert_fire(www, &(struct cert_event){ .kind = CERT_EV_OUTCOME,
+	    .abandoned = true });
+	fire(www, CERT_EV_PHASE, false, 0, 2);
+	fire(www, CERT_EV_HOOK, true, HOOK_DEPLOY, 3);
+	fire(www, CERT_EV_HOOK, false, HOOK_RELOAD_UNITS, 2);
 
 	/* Config names cannot hold these, but the output stays valid. */
 	odd = cert_add(d, "we\"ird\\name", CERT_PENDING);
 	odd->st.failures = 2;
-	odd->renewals_failed = 2;
+	fire(odd, CERT_EV_OUTCOME, false, 0, 2);
 }
 
 static void
@@ -450,6 +469,7 @@ test_render_many(void **state)
 
 	memset(&d, 0, sizeof(d));
 	TAILQ_INIT(&d.certs);
+	assert_non_null(d.counters = counters_new(&d.listeners));
 	for (i = 0; i < 10000; i++) {
 		snprintf(name, sizeof(name), "cert-%05d.example.test", i);
 		c = cert_add(&d, name, i % CERT_STATUS__MAX);
@@ -458,8 +478,8 @@ test_render_many(void **state)
 		c->st.current.info.not_after = 1800000000 + i;
 		c->st.next_renewal = 1795000000 + i;
 		c->st.last_success = 1790000000 + i;
-		c->renewals_ok = i;
-		c->hook_runs[HOOK_DEPLOY][1] = 1;
+		fire(c, CERT_EV_OUTCOME, true, 0, i % 7);
+		fire(c, CERT_EV_HOOK, true, HOOK_DEPLOY, 1);
 	}
 	/* Every certificate, each once (its speed is measured in bench/). */
 	assert_non_null(b = evbuffer_new());
