@@ -1,6 +1,8 @@
 /*
- * One ACME server ([ca NAME]): its directory, a pool of nonces, the account
- * and every signed request made to it (RFC 8555 §6, §7.1-7.3).
+ * One ACME server ([ca NAME]) and every request made to it (RFC 8555 §6,
+ * §7.1): the client object, its directory, a pool of nonces, the queue of
+ * requests, statistics.  What the CA answers is read in response.c, the
+ * account lives in account.c (client.h says what they share).
  *
  * A request (struct acme_op) waits until the client is ready: directory
  * fetched, account key loaded or made, account registered or found.  Then
@@ -9,35 +11,27 @@
  * accountDoesNotExist registers again.  Nothing here blocks: every step is
  * an HTTP completion or a zero-delay event.
  */
-
 #include <config.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
-#include <openssl/crypto.h>
 
 #include "log.h"
 #include "util.h"
 #include "../fsutil.h"
 #include "../http.h"
 #include "../keygen.h"
-#include "b64url.h"
 #include "acme.h"
+#include "client.h"
 
-#define NONCE_POOL		8
 #define BADNONCE_RETRIES	5
-#define ERR_PREFIX		ACME_ERROR_NS
 
 const char *const acme_endpoint_names[ACME_EP__MAX] = {
 	[ACME_EP_DIRECTORY] = "directory",
@@ -59,72 +53,12 @@ const double acme_buckets[ACME_BUCKETS] = {
 	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60
 };
 
-enum client_state {
-	CLIENT_IDLE,		/* nothing known yet, or setup failed */
-	CLIENT_DIRECTORY,	/* GET directory in flight */
-	CLIENT_ACCOUNT,		/* newAccount in flight */
-	CLIENT_READY,
-};
-
-TAILQ_HEAD(acme_op_list, acme_op);
-
-struct acme_client {
-	struct event_base	*base;
-	struct http		*http;
-	struct keygen_list	*keygens;
-	struct keygen		*keygen;	/* account key being made */
-	const struct conf_ca	*conf;
-	char			*name;
-	char			*state_dir;
-	char			*account_dir;	/* state_dir/accounts/<name> */
-	enum client_state	 state;
-	json_t			*directory;
-	char			*nonces[NONCE_POOL];
-	size_t			 nnonces;
-	EVP_PKEY		*key;
-	char			*kid;
-	struct http_xfer	*setup_xfer;	/* directory GET */
-	struct acme_op		*setup_op;	/* newAccount */
-	struct acme_op_list	 waiting;	/* until CLIENT_READY */
-	struct acme_op_list	 active;	/* nonce or POST in flight */
-	struct acme_op_list	 failing;	/* failure about to be delivered */
-	struct acme_endpoint_stats stats[ACME_EP__MAX];
-};
-
-struct acme_op {
-	TAILQ_ENTRY(acme_op)	 entry;
-	struct acme_client	*c;
-	struct acme_op_list	*list;
-	char			*url;		/* NULL: resolve res when ready */
-	char			*res;
-	char			*payload;	/* NULL: POST-as-GET */
-	bool			 use_jwk;	/* newAccount signs with jwk */
-	bool			 probe;		/* no request: "ready?" only */
-	bool			 get;		/* unsigned GET */
-	enum acme_endpoint	 ep;
-	int			 retries;
-	struct http_xfer	*xfer;
-	struct event		 failev;	/* delivers failure later */
-	char			*failure;
-	long long		 retry_after;	/* of the answer that failed it */
-	char			*profile;	/* newOrder: to check and add */
-	char			*cert;		/* newOrder: for whom */
-	acme_cb			 cb;
-	void			*arg;
-};
-
 static void	client_setup(struct acme_client *);
-static void	op_send(struct acme_op *);
 static void	op_fail(struct acme_op *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-static void	account_done_cb(const struct acme_response *, void *);
 
 /* A log line about this CA: tagged ACME_RENEWD_CA=<name>. */
-static void
-client_log(const struct acme_client *c, int prio, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 client_log(const struct acme_client *c, int prio, const char *fmt, ...)
 {
 	struct log_tag	tag = { .ca = c->name };
@@ -251,7 +185,7 @@ nonce_take(struct acme_client *c)
 }
 
 /* retry_after: the CA's, of the answer that failed the setup, or -1. */
-static void
+void
 client_fail_waiting(struct acme_client *c, const char *why,
     long long retry_after)
 {
@@ -261,22 +195,6 @@ client_fail_waiting(struct acme_client *c, const char *why,
 		op->retry_after = retry_after;
 		op_fail(op, "%s", why);
 	}
-}
-
-/* A transport failure, with a hint where the usual cause is known. */
-static char *
-transport_error(const struct acme_client *c, const char *url,
-    const struct http_response *hr)
-{
-	const char	*hint = "";
-
-	if (strstr(hr->error, "certificate") != NULL ||
-	    strstr(hr->error, "SSL") != NULL)
-		hint = c->conf->trust_bundle == NULL ?
-		    "; TLS verify failed: is trust-bundle set?" :
-		    "; TLS verify failed: does trust-bundle hold the CA's issuer?";
-	return xasprintf("request to CA %s at %s failed: %s%s", c->name, url,
-	    hr->error, hint);
 }
 
 const char *
@@ -299,77 +217,6 @@ EVP_PKEY *
 acme_client_account_key(const struct acme_client *c)
 {
 	return c->key;
-}
-
-/*
- * Fills an acme_response from an HTTP response: parses a JSON body and,
- * for an error status, the problem document (RFC 7807, RFC 8555 §6.7).
- * A success whose JSON does not parse is an error too.  *errbuf receives
- * the malloc'd error line when there is one.
- */
-static void
-response_build(const struct acme_client *c, const char *url,
-    const struct http_response *hr, struct acme_response *resp,
-    char **errbuf)
-{
-	memset(resp, 0, sizeof(*resp));
-	*errbuf = NULL;
-	resp->status = hr->status;
-	resp->raw = hr->body;
-	resp->raw_len = hr->body_len;
-	resp->location = hr->location;
-	resp->content_type = hr->content_type;
-	resp->retry_after = hr->retry_after;
-	resp->links = hr->links;
-	resp->nlinks = hr->nlinks;
-	if (hr->status == 0) {
-		*errbuf = transport_error(c, url, hr);
-		resp->error = *errbuf != NULL ? *errbuf : hr->error;
-		return;
-	}
-	acme_response_parse(c->name, url, resp, errbuf);
-}
-
-void
-acme_response_parse(const char *ca, const char *url,
-    struct acme_response *resp, char **errbuf)
-{
-	const char	*type = NULL, *detail = NULL;
-	json_error_t	 jerr;
-	bool		 ok = resp->status >= 200 && resp->status < 300;
-
-	*errbuf = NULL;
-	if (resp->content_type != NULL &&
-	    strstr(resp->content_type, "json") != NULL &&
-	    (resp->body = json_loadb(resp->raw, resp->raw_len, 0,
-	    &jerr)) == NULL && ok) {
-		*errbuf = xasprintf("CA %s sent malformed JSON (HTTP %ld) for %s: "
-		    "%s at line %d, column %d", ca, resp->status, url,
-		    jerr.text, jerr.line, jerr.column);
-		resp->error = *errbuf != NULL ? *errbuf : "malformed JSON";
-		return;
-	}
-	if (ok)
-		return;
-	if (resp->body != NULL) {
-		type = json_string_value(json_object_get(resp->body, "type"));
-		detail = json_string_value(json_object_get(resp->body, "detail"));
-	}
-	resp->problem_type = type;
-	*errbuf = xasprintf("CA %s answered HTTP %ld for %s%s%s%s%s",
-	    ca, resp->status, url, type != NULL ? ": " : "",
-	    type != NULL ? type + (strncmp(type, ERR_PREFIX,
-	    strlen(ERR_PREFIX)) == 0 ? strlen(ERR_PREFIX) : 0) : "",
-	    detail != NULL ? ": " : "", detail != NULL ? detail : "");
-	resp->error = *errbuf != NULL ? *errbuf : "CA error";
-}
-
-static bool
-problem_is(const struct acme_response *resp, const char *what)
-{
-	return resp->problem_type != NULL &&
-	    strncmp(resp->problem_type, ERR_PREFIX, strlen(ERR_PREFIX)) == 0 &&
-	    strcmp(resp->problem_type + strlen(ERR_PREFIX), what) == 0;
 }
 
 /* Counts one answer (or its absence: code 0) and how long it took. */
@@ -421,11 +268,11 @@ op_post_done_cb(const struct http_response *hr, void *arg)
 	response_build(c, op->url, hr, &resp, &err);
 	client_log(c, LOG_DEBUG, "POST %s: HTTP %ld", op->url, hr->status);
 
-	if (hr->status == 400 && problem_is(&resp, "badNonce") &&
+	if (hr->status == 400 && response_problem_is(&resp, "badNonce") &&
 	    op->retries++ < BADNONCE_RETRIES) {
 		client_log(c, LOG_DEBUG, "bad nonce, retrying %s", op->url);
-		op_send(op);
-	} else if (problem_is(&resp, "accountDoesNotExist") && !op->use_jwk) {
+		client_op_send(op);
+	} else if (response_problem_is(&resp, "accountDoesNotExist") && !op->use_jwk) {
 		client_log(c, LOG_NOTICE, "account %s does not exist; "
 		    "registering again", c->kid != NULL ? c->kid : "?");
 		free(c->kid);
@@ -477,7 +324,7 @@ op_nonce_done_cb(const struct http_response *hr, void *arg)
 	op->xfer = NULL;
 	client_count(c, ACME_EP_NEW_NONCE, hr);
 	if (hr->status == 0) {
-		err = transport_error(c, url, hr);
+		err = response_transport_error(c, url, hr);
 		op_fail(op, "%s", err != NULL ? err : hr->error);
 		free(err);
 		return;
@@ -623,8 +470,8 @@ out:
 	return rc;
 }
 
-static void
-op_send(struct acme_op *op)
+void
+client_op_send(struct acme_op *op)
 {
 	struct acme_client	*c = op->c;
 	struct http_request	 req;
@@ -668,8 +515,8 @@ op_send(struct acme_op *op)
 		op_fail(op, "CA %s: cannot request a nonce", c->name);
 }
 
-static struct acme_op *
-op_new(struct acme_client *c, enum acme_endpoint ep, const char *url,
+struct acme_op *
+client_op_new(struct acme_client *c, enum acme_endpoint ep, const char *url,
     const char *res, json_t *payload, acme_cb cb, void *arg)
 {
 	struct acme_op	*op;
@@ -699,7 +546,7 @@ op_dispatch(struct acme_op *op)
 	struct acme_client	*c = op->c;
 
 	if (c->state == CLIENT_READY)
-		op_send(op);
+		client_op_send(op);
 	else {
 		op_link(op, &c->waiting);
 		client_setup(c);
@@ -713,7 +560,7 @@ op_start(struct acme_client *c, enum acme_endpoint ep, const char *url,
 {
 	struct acme_op	*op;
 
-	if ((op = op_new(c, ep, url, res, payload, cb, arg)) == NULL) {
+	if ((op = client_op_new(c, ep, url, res, payload, cb, arg)) == NULL) {
 		client_log(c, LOG_WARNING, "out of memory");
 		return NULL;
 	}
@@ -726,7 +573,7 @@ acme_new_order(struct acme_client *c, json_t *payload, const char *cert,
 {
 	struct acme_op	*op;
 
-	if ((op = op_new(c, ACME_EP_NEW_ORDER, NULL, "newOrder", payload, cb,
+	if ((op = client_op_new(c, ACME_EP_NEW_ORDER, NULL, "newOrder", payload, cb,
 	    arg)) == NULL || (profile != NULL &&
 	    ((op->profile = strdup(profile)) == NULL ||
 	    (op->cert = strdup(cert != NULL ? cert : "?")) == NULL))) {
@@ -749,279 +596,6 @@ acme_post_res(struct acme_client *c, enum acme_endpoint ep, const char *res,
     json_t *payload, acme_cb cb, void *arg)
 {
 	return op_start(c, ep, NULL, res, payload, cb, arg);
-}
-
-/*
- * The account directory, opened without following a symbolic link below
- * the state directory (fs_open_beneath); -1 with *cause.
- */
-static int
-account_dir_open(struct acme_client *c, bool create, char **cause)
-{
-	char	*rel = fs_path("accounts/%s", c->name);
-	int	 fd;
-
-	fd = fs_open_beneath(c->state_dir, rel, create, 0700, cause);
-	free(rel);
-	return fd;
-}
-
-/* Loads the account key: 0, 1 when there is none yet, -1 with *cause. */
-static int
-account_key_load(struct acme_client *c, char **cause)
-{
-	char		*path = NULL, *pem = NULL;
-	size_t		 len;
-	int		 dfd, rc = -1;
-
-	/* A link in place of the directory is refused here already. */
-	if ((dfd = account_dir_open(c, false, cause)) == -1) {
-		if (errno == ENOENT) {
-			free(*cause);
-			*cause = NULL;
-			rc = 1;
-		}
-		goto out;
-	}
-	close(dfd);
-	path = fs_path("%s/account-key.pem", c->account_dir);
-	if (access(path, F_OK) == -1 && errno == ENOENT) {
-		rc = 1;
-		goto out;
-	}
-	if ((pem = fs_read_file(path, 1 << 20, &len, cause)) == NULL)
-		goto out;
-	if ((c->key = keystore_from_pem(pem)) == NULL) {
-		*cause = xasprintf("%s: not a private key", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (pem != NULL)
-		OPENSSL_cleanse(pem, strlen(pem));
-	free(pem);
-	free(path);
-	return rc;
-}
-
-/* Stores a new account key (0600) before it is ever used. */
-static int
-account_key_store(struct acme_client *c, EVP_PKEY *key, char **cause)
-{
-	char		*pem = NULL;
-	int		 dfd, rc = -1;
-
-	if ((dfd = account_dir_open(c, true, cause)) == -1)
-		goto out;
-	if ((pem = keystore_to_pem(key)) == NULL) {
-		*cause = xasprintf("cannot serialize the account key");
-		goto out;
-	}
-	if (fs_write_atomic_at(dfd, c->account_dir, "account-key.pem", pem,
-	    strlen(pem), 0600, (uid_t)-1, (gid_t)-1, cause) == -1)
-		goto out;
-	client_log(c, LOG_INFO, "new account key in %s/account-key.pem",
-	    c->account_dir);
-	rc = 0;
-out:
-	if (pem != NULL)
-		OPENSSL_cleanse(pem, strlen(pem));
-	free(pem);
-	if (dfd != -1)
-		close(dfd);
-	return rc;
-}
-
-static void
-account_save(struct acme_client *c)
-{
-	json_t		*doc = NULL, *contact;
-	char		*text = NULL, *cause = NULL;
-	size_t		 i;
-	int		 dfd = -1;
-
-	if ((contact = json_array()) == NULL)
-		return;
-	for (i = 0; i < c->conf->contact.n; i++)
-		json_array_append_new(contact, json_string(c->conf->contact.v[i]));
-	doc = json_pack("{s:s, s:s, s:o}", "kid", c->kid,
-	    "directory", c->conf->directory, "contact", contact);
-	if (doc == NULL || (text = json_dumps(doc, JSON_INDENT(2))) == NULL)
-		goto out;
-	if ((dfd = account_dir_open(c, true, &cause)) == -1 ||
-	    fs_write_atomic_at(dfd, c->account_dir, "account.json", text,
-	    strlen(text), 0600, (uid_t)-1, (gid_t)-1, &cause) == -1)
-		client_log(c, LOG_WARNING, "%s", cause);
-out:
-	if (dfd != -1)
-		close(dfd);
-	json_decref(doc);
-	free(text);
-	free(cause);
-}
-
-/* Setup failed: every waiting request fails with the reason. */
-static void
-client_setup_failed(struct acme_client *c, const char *why)
-{
-	log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name }, "%s", why);
-	c->state = CLIENT_IDLE;
-	client_fail_waiting(c, why, -1);
-}
-
-/* The externalAccountBinding member, or NULL with *cause. */
-static json_t *
-account_eab(struct acme_client *c, char **cause)
-{
-	unsigned char	*hmac;
-	size_t		 hmaclen = 0;
-	json_t		*eab;
-
-	if ((hmac = config_eab_key_read(c->conf->eab_hmac_key_file, &hmaclen,
-	    cause)) == NULL)
-		return NULL;
-	if ((eab = jws_eab(c->key, c->conf->eab_kid, hmac, hmaclen,
-	    acme_client_url(c, "newAccount"))) == NULL)
-		*cause = xasprintf("cannot build the external account binding");
-	OPENSSL_cleanse(hmac, hmaclen);
-	free(hmac);
-	return eab;
-}
-
-static void	account_register(struct acme_client *);
-
-static void
-account_key_made_cb(EVP_PKEY *key, void *arg)
-{
-	struct acme_client	*c = arg;
-	char			*cause = NULL;
-
-	c->keygen = NULL;
-	if (key == NULL) {
-		client_setup_failed(c, "cannot make an account key");
-		return;
-	}
-	if (account_key_store(c, key, &cause) == -1) {
-		EVP_PKEY_free(key);
-		client_setup_failed(c, cause != NULL ? cause : "account key");
-		free(cause);
-		return;
-	}
-	c->key = key;
-	account_register(c);
-}
-
-static void
-account_register(struct acme_client *c)
-{
-	json_t		*payload, *contact, *eab = NULL;
-	json_t		*meta;
-	size_t		 i;
-	char		*cause = NULL;
-
-	c->state = CLIENT_ACCOUNT;
-	if (c->key == NULL) {
-		switch (account_key_load(c, &cause)) {
-		case -1:
-			client_setup_failed(c, cause != NULL ? cause :
-			    "account key");
-			free(cause);
-			return;
-		case 1:
-			/* None yet: made off the loop, then we come back. */
-			if ((c->keygen = keygen_start(c->base, c->keygens,
-			    &c->conf->account_key, account_key_made_cb,
-			    c)) == NULL)
-				client_setup_failed(c, "cannot start key "
-				    "generation");
-			return;
-		}
-	}
-	meta = json_object_get(c->directory, "meta");
-	if (c->conf->eab_kid == NULL && json_is_true(json_object_get(meta,
-	    "externalAccountRequired"))) {
-		cause = xasprintf("CA %s requires External Account Binding: "
-		    "set eab-kid and eab-hmac-key-file in [ca %s]", c->name,
-		    c->name);
-		client_setup_failed(c, cause != NULL ? cause : "EAB required");
-		free(cause);
-		return;
-	}
-	if (c->conf->eab_kid != NULL && (eab = account_eab(c, &cause)) == NULL) {
-		client_setup_failed(c, cause != NULL ? cause : "EAB");
-		free(cause);
-		return;
-	}
-	contact = json_array();
-	for (i = 0; contact != NULL && i < c->conf->contact.n; i++)
-		json_array_append_new(contact, json_string(c->conf->contact.v[i]));
-	payload = json_pack("{s:b, s:o, s:o*}", "termsOfServiceAgreed",
-	    c->conf->accept_tos, "contact", contact,
-	    "externalAccountBinding", eab);
-	c->setup_op = op_new(c, ACME_EP_NEW_ACCOUNT, NULL, "newAccount",
-	    payload, account_done_cb, c);
-	json_decref(payload);
-	if (c->setup_op == NULL) {
-		client_setup_failed(c, "out of memory");
-		return;
-	}
-	c->setup_op->use_jwk = true;
-	op_send(c->setup_op);
-}
-
-static void
-account_done_cb(const struct acme_response *resp, void *arg)
-{
-	struct acme_client	*c = arg;
-	struct acme_op		*op;
-
-	c->setup_op = NULL;
-	if (resp->error != NULL || resp->location == NULL) {
-		log_tagged(LOG_WARNING, &(struct log_tag){ .ca = c->name },
-		    "account registration failed: %s",
-		    resp->error != NULL ? resp->error : "no Location in answer");
-		c->state = CLIENT_IDLE;
-		client_fail_waiting(c, resp->error != NULL ? resp->error :
-		    "account registration gave no Location", resp->retry_after);
-		return;
-	}
-	free(c->kid);
-	if ((c->kid = strdup(resp->location)) == NULL) {
-		c->state = CLIENT_IDLE;
-		client_fail_waiting(c, "out of memory", -1);
-		return;
-	}
-	log_tagged(LOG_INFO, &(struct log_tag){ .ca = c->name },
-	    "account %s %s", c->kid, resp->status == 201 ? "registered" : "found");
-	account_save(c);
-	c->state = CLIENT_READY;
-	while ((op = TAILQ_FIRST(&c->waiting)) != NULL)
-		op_send(op);
-}
-
-json_t *
-acme_directory_parse(const char *body, size_t len, char **why)
-{
-	json_t		*dir;
-	json_error_t	 jerr;
-
-	if ((dir = json_loadb(body, len, 0, &jerr)) == NULL) {
-		if (why != NULL)
-			*why = xasprintf("not JSON: %s at line %d, column %d",
-			    jerr.text, jerr.line, jerr.column);
-		return NULL;
-	}
-	if (!json_is_object(dir) ||
-	    !json_is_string(json_object_get(dir, "newNonce")) ||
-	    !json_is_string(json_object_get(dir, "newAccount")) ||
-	    !json_is_string(json_object_get(dir, "newOrder"))) {
-		if (why != NULL)
-			*why = xasprintf("not an ACME directory (no newNonce, "
-			    "newAccount, newOrder)");
-		json_decref(dir);
-		return NULL;
-	}
-	return dir;
 }
 
 static void
@@ -1079,23 +653,6 @@ client_setup(struct acme_client *c)
 		c->state = CLIENT_IDLE;
 		client_fail_waiting(c, "cannot request the directory", -1);
 	}
-}
-
-/* Removes the temporary files an interrupted write left (fsutil.h). */
-static void
-account_sweep(struct acme_client *c)
-{
-	char	*cause = NULL;
-	int	 dfd;
-
-	if ((dfd = account_dir_open(c, false, &cause)) == -1) {
-		if (errno != ENOENT)	/* ENOENT: no account yet */
-			client_log(c, LOG_WARNING, "%s", cause);
-	} else {
-		(void)fs_sweep_tmp_at(dfd, c->account_dir);
-		close(dfd);
-	}
-	free(cause);
 }
 
 struct acme_client *
@@ -1172,78 +729,17 @@ acme_client_free(struct acme_client *c)
 	free(c);
 }
 
-/* Whether a link's parameters (";rel=\"alternate\"; ...") say rel=REL. */
-static bool
-link_has_rel(const char *params, size_t len, const char *rel)
-{
-	char		*copy, *tok, *save = NULL;
-	bool		 match = false;
-
-	if ((copy = strndup(params, len)) == NULL)
-		return false;
-	for (tok = strtok_r(copy, ";", &save); tok != NULL && !match;
-	    tok = strtok_r(NULL, ";", &save)) {
-		tok += strspn(tok, " \t");
-		if (strncmp(tok, "rel=", 4) != 0)
-			continue;
-		tok += 4;
-		tok[strcspn(tok, " \t,")] = '\0';
-		if (*tok == '"' && tok[strlen(tok) - 1] == '"' && strlen(tok) > 1) {
-			tok[strlen(tok) - 1] = '\0';
-			tok++;
-		}
-		match = strcmp(tok, rel) == 0;
-	}
-	free(copy);
-	return match;
-}
-
-/*
- * URLs of the Link headers with rel=REL (RFC 8288), e.g. the alternate
- * chains of RFC 8555 §7.4.2: <https://...>;rel="alternate".  One header
- * may carry several links separated by commas.
- */
-int
-acme_links(const struct acme_response *resp, const char *rel,
-    struct strlist *out)
-{
-	const char	*p, *lt, *gt, *next;
-	char		*url, **v;
-	size_t		 i;
-
-	for (i = 0; i < resp->nlinks; i++) {
-		for (p = resp->links[i]; (lt = strchr(p, '<')) != NULL;
-		    p = next) {
-			if ((gt = strchr(lt, '>')) == NULL)
-				break;
-			if ((next = strchr(gt, '<')) == NULL)
-				next = gt + strlen(gt);
-			if (!link_has_rel(gt + 1, next - gt - 1, rel))
-				continue;
-			if ((url = strndup(lt + 1, gt - lt - 1)) == NULL ||
-			    (v = reallocarray(out->v, out->n + 1,
-			    sizeof(*v))) == NULL) {
-				free(url);
-				return -1;
-			}
-			out->v = v;
-			out->v[out->n++] = url;
-		}
-	}
-	return 0;
-}
-
 struct acme_op *
 acme_client_ready(struct acme_client *c, acme_cb cb, void *arg)
 {
 	struct acme_op	*op;
 
-	if ((op = op_new(c, ACME_EP_DIRECTORY, NULL, NULL, NULL, cb,
+	if ((op = client_op_new(c, ACME_EP_DIRECTORY, NULL, NULL, NULL, cb,
 	    arg)) == NULL)
 		return NULL;
 	op->probe = true;
 	if (c->state == CLIENT_READY)
-		op_send(op);
+		client_op_send(op);
 	else {
 		op_link(op, &c->waiting);
 		client_setup(c);
@@ -1257,112 +753,15 @@ acme_client_kid(const struct acme_client *c)
 	return c->kid;
 }
 
-/*
- * keyChange (RFC 8555 §7.3.5): the inner JWS, signed by the new key with
- * its jwk and no nonce, over {account, oldKey}; it is the payload of an
- * ordinary request signed by the current key.
- */
-struct acme_op *
-acme_client_key_change(struct acme_client *c, EVP_PKEY *newkey, acme_cb cb,
-    void *arg)
-{
-	json_t		*inner_payload = NULL, *inner = NULL, *oldjwk = NULL;
-	char		*text = NULL, *inner_text = NULL;
-	const char	*url = acme_client_url(c, "keyChange");
-	struct acme_op	*op = NULL;
-
-	if (url == NULL || c->kid == NULL ||
-	    (oldjwk = jws_jwk(c->key)) == NULL ||
-	    (inner_payload = json_pack("{s:s, s:O}", "account", c->kid,
-	    "oldKey", oldjwk)) == NULL ||
-	    (text = json_dumps(inner_payload, JSON_COMPACT)) == NULL ||
-	    (inner_text = jws_sign(newkey, NULL, NULL, url, text)) == NULL ||
-	    (inner = json_loads(inner_text, 0, NULL)) == NULL)
-		goto out;
-	op = acme_post(c, ACME_EP_KEY_CHANGE, url, inner, cb, arg);
-out:
-	json_decref(oldjwk);
-	json_decref(inner_payload);
-	json_decref(inner);
-	free(text);
-	free(inner_text);
-	return op;
-}
-
-/*
- * The CA accepted newkey: it replaces the account key, in memory and in
- * account-key.pem (atomically).  The caller staged the key beforehand.
- */
-int
-acme_client_set_key(struct acme_client *c, EVP_PKEY *newkey, char **cause)
-{
-	int	 dfd, rc = -1;
-
-	if ((dfd = account_dir_open(c, false, cause)) == -1)
-		goto out;
-	if (renameat(dfd, "account-key.pem.next", dfd,
-	    "account-key.pem") == -1) {
-		*cause = xasprintf("rename %s/account-key.pem.next: %s",
-		    c->account_dir, strerror(errno));
-		goto out;
-	}
-	if (fsync(dfd) == -1) {
-		*cause = xasprintf("fsync %s: %s", c->account_dir,
-		    strerror(errno));
-		goto out;
-	}
-	EVP_PKEY_free(c->key);
-	c->key = newkey;
-	rc = 0;
-out:
-	if (dfd != -1)
-		close(dfd);
-	return rc;
-}
-
-/* Writes the key a rollover is about to propose, before proposing it. */
-int
-acme_client_stage_key(struct acme_client *c, EVP_PKEY *newkey, char **cause)
-{
-	char	*pem = NULL;
-	int	 dfd, rc = -1;
-
-	if ((dfd = account_dir_open(c, true, cause)) == -1)
-		goto out;
-	if ((pem = keystore_to_pem(newkey)) == NULL) {
-		*cause = xasprintf("cannot serialize the new account key");
-		goto out;
-	}
-	rc = fs_write_atomic_at(dfd, c->account_dir, "account-key.pem.next",
-	    pem, strlen(pem), 0600, (uid_t)-1, (gid_t)-1, cause);
-	OPENSSL_cleanse(pem, strlen(pem));
-out:
-	free(pem);
-	if (dfd != -1)
-		close(dfd);
-	return rc;
-}
-
-void
-acme_client_unstage_key(struct acme_client *c)
-{
-	int	dfd;
-
-	if ((dfd = account_dir_open(c, false, NULL)) != -1) {
-		unlinkat(dfd, "account-key.pem.next", 0);
-		close(dfd);
-	}
-}
-
 struct acme_op *
 acme_get(struct acme_client *c, enum acme_endpoint ep, const char *url,
     acme_cb cb, void *arg)
 {
 	struct acme_op	*op;
 
-	if ((op = op_new(c, ep, url, NULL, NULL, cb, arg)) == NULL)
+	if ((op = client_op_new(c, ep, url, NULL, NULL, cb, arg)) == NULL)
 		return NULL;
 	op->get = true;
-	op_send(op);	/* needs no account: goes out at once */
+	client_op_send(op);	/* needs no account: goes out at once */
 	return op;
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -123,6 +124,84 @@ test_authz(void **state)
 	json_decref(j);
 }
 
+/* Our challenge's status and error come first; a wildcard says so. */
+static void
+test_authz_challenge_state(void **state)
+{
+	struct acme_authz	 a;
+	struct acme_challenge	 ch;
+	json_t			*j;
+
+	j = doc("{\"identifier\": {\"type\": \"dns\", \"value\": "
+	    "\"example.com\"}, \"wildcard\": true, \"status\": \"pending\", "
+	    "\"challenges\": ["
+	    "{\"type\": \"http-01\", \"url\": \"u1\", \"token\": \"t1\", "
+	    "\"status\": \"invalid\", \"error\": {\"type\": \"urn:ietf:params:"
+	    "acme:error:connection\", \"detail\": \"refused\"}},"
+	    "{\"type\": \"dns-01\", \"url\": \"u2\", \"token\": \"t2\", "
+	    "\"status\": \"processing\", \"error\": {\"type\": \"urn:ietf:"
+	    "params:acme:error:dns\", \"detail\": \"no TXT\"}}]}");
+	acme_authz_parse(j, "dns-01", &a);
+	assert_string_equal(a.identifier, "example.com");
+	assert_true(a.wildcard);
+	assert_string_equal(a.chall_status, "processing");
+	assert_string_equal(a.problem_type, "urn:ietf:params:acme:error:dns");
+	assert_string_equal(a.problem, "no TXT");
+	acme_authz_parse(j, "tls-alpn-01", &a);
+	assert_null(a.token);
+	assert_null(a.chall_status);
+	/* None of ours: the first error of any. */
+	assert_string_equal(a.problem, "refused");
+	assert_non_null(a.challenges);
+	json_decref(j);
+
+	j = doc("{\"type\": \"http-01\", \"status\": \"invalid\", "
+	    "\"error\": {\"type\": \"urn:ietf:params:acme:error:"
+	    "unauthorized\", \"detail\": \"wrong key authorization\"}}");
+	acme_challenge_parse(j, &ch);
+	assert_string_equal(ch.status, "invalid");
+	assert_string_equal(ch.problem_type,
+	    "urn:ietf:params:acme:error:unauthorized");
+	assert_string_equal(ch.problem, "wrong key authorization");
+	json_decref(j);
+}
+
+/* An order for exactly the names asked, each once, with the right type. */
+static void
+test_identifiers(void **state)
+{
+	char			*names[] = { "a.example", "192.0.2.1" };
+	struct strlist		 l = { names, 2 };
+	struct acme_order	 o;
+	json_t			*j;
+	char			*s;
+
+	j = doc("{\"status\": \"pending\", \"identifiers\": ["
+	    "{\"type\": \"ip\", \"value\": \"192.0.2.1\"},"
+	    "{\"type\": \"dns\", \"value\": \"A.example\"}]}");
+	acme_order_parse(j, &o);
+	assert_true(acme_identifiers_match(o.identifiers, &l));
+	assert_non_null(s = acme_identifiers_list(o.identifiers));
+	assert_string_equal(s, "192.0.2.1, A.example");
+	free(s);
+	json_decref(j);
+
+	/* Another name; one twice; a wrong type; one missing; none. */
+	j = doc("[[{\"type\": \"dns\", \"value\": \"a.example\"},"
+	    "{\"type\": \"dns\", \"value\": \"b.example\"}],"
+	    "[{\"type\": \"dns\", \"value\": \"a.example\"},"
+	    "{\"type\": \"dns\", \"value\": \"a.example\"}],"
+	    "[{\"type\": \"dns\", \"value\": \"a.example\"},"
+	    "{\"type\": \"dns\", \"value\": \"192.0.2.1\"}],"
+	    "[{\"type\": \"dns\", \"value\": \"a.example\"}]]");
+	assert_false(acme_identifiers_match(json_array_get(j, 0), &l));
+	assert_false(acme_identifiers_match(json_array_get(j, 1), &l));
+	assert_false(acme_identifiers_match(json_array_get(j, 2), &l));
+	assert_false(acme_identifiers_match(json_array_get(j, 3), &l));
+	assert_false(acme_identifiers_match(NULL, &l));
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -130,6 +209,8 @@ main(void)
 		cmocka_unit_test(test_order_pending),
 		cmocka_unit_test(test_order_odd),
 		cmocka_unit_test(test_authz),
+		cmocka_unit_test(test_authz_challenge_state),
+		cmocka_unit_test(test_identifiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
